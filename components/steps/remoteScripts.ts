@@ -1,0 +1,164 @@
+/**
+ * Builds the exact command text of every remote step. Each step is `scripts/remote/lib.sh` followed by
+ * the step's script, run by `bash -c`, with its inputs as environment variables quoted by `shellQuote`.
+ * Pure: the same inputs give the same string, so an unchanged config runs no command.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { bashWithEnv } from "../shell/quote";
+
+export const REMOTE_SCRIPT_DIR = path.resolve(__dirname, "..", "..", "scripts", "remote");
+
+export type StepName = "bootstrap" | "launch" | "wait" | "locate" | "upload" | "download" | "calc";
+
+const scriptCache = new Map<string, string>();
+
+/** The script text a step runs: lib.sh, then the step. Read once per process. */
+export function stepScript(step: StepName): string {
+    let text = scriptCache.get(step);
+    if (text === undefined) {
+        const lib = fs.readFileSync(path.join(REMOTE_SCRIPT_DIR, "lib.sh"), "utf8");
+        const body = fs.readFileSync(path.join(REMOTE_SCRIPT_DIR, `${step}.sh`), "utf8");
+        text = `${lib}\n${body}`;
+        scriptCache.set(step, text);
+    }
+    return text;
+}
+
+/** The command line that runs `step` with `env` as its inputs. */
+export function stepCommand(step: StepName, env: Readonly<Record<string, string>>): string {
+    return bashWithEnv(stepScript(step), env, step);
+}
+
+/** Settings that point `gcloud storage` on the hosts at the bucket endpoint (empty for real GCS). */
+export type StorageEnv = Readonly<Record<string, string>>;
+
+export interface PythonEnvInputs {
+    /** conda (the SOP) or system-python (the offline rehearsal). */
+    readonly mode: "conda" | "system-python";
+    readonly condaEnv: string;
+}
+
+export interface BootstrapInputs extends PythonEnvInputs {
+    readonly python: string;
+    readonly jax: string;
+    readonly libtpu: string;
+    readonly minicondaUrl: string;
+    readonly jaxReleasesUrl: string;
+    readonly torchIndexUrl: string;
+    readonly mllmJax: { readonly url: string; readonly commit: string };
+    readonly miniOneRec: { readonly url: string; readonly commit: string };
+    /** Whether the W&B key is sent on stdin (it never appears in the command text). */
+    readonly wandbKeyOnStdin: boolean;
+}
+
+export function bootstrapCommand(inputs: BootstrapInputs): string {
+    return stepCommand("bootstrap", {
+        ENV_MODE: inputs.mode,
+        CONDA_ENV: inputs.condaEnv,
+        PYTHON_VERSION: inputs.python,
+        JAX_VERSION: inputs.jax,
+        LIBTPU_VERSION: inputs.libtpu,
+        MINICONDA_URL: inputs.minicondaUrl,
+        JAX_RELEASES_URL: inputs.jaxReleasesUrl,
+        TORCH_INDEX_URL: inputs.torchIndexUrl,
+        MLLM_URL: inputs.mllmJax.url,
+        MLLM_COMMIT: inputs.mllmJax.commit,
+        MINI_URL: inputs.miniOneRec.url,
+        MINI_COMMIT: inputs.miniOneRec.commit,
+        WANDB_KEY_ON_STDIN: inputs.wandbKeyOnStdin ? "1" : "0",
+    });
+}
+
+export interface JobInputs extends PythonEnvInputs {
+    /** `<run>-<key>`: names the run directory on every worker; changes when the run's inputs change. */
+    readonly runId: string;
+    /** The YAML the runner reads, relative to the checkout. */
+    readonly config: string;
+    readonly jobMode: "train" | "eval";
+    /** JAX processes in the job (the slice's host count). */
+    readonly processCount: number;
+}
+
+function jobEnv(inputs: JobInputs): Record<string, string> {
+    return {
+        RUN_ID: inputs.runId,
+        JOB_CONFIG: inputs.config,
+        JOB_MODE: inputs.jobMode,
+        PROCESS_COUNT: String(inputs.processCount),
+        ENV_MODE: inputs.mode,
+        CONDA_ENV: inputs.condaEnv,
+    };
+}
+
+export function launchCommand(inputs: JobInputs): string {
+    return stepCommand("launch", jobEnv(inputs));
+}
+
+export interface WaitInputs extends JobInputs {
+    readonly timeLimitSeconds: number;
+    readonly pollSeconds: number;
+    readonly progressSeconds: number;
+    readonly graceSeconds: number;
+    readonly tailLines: number;
+    /** Where this worker's log goes when the job ends. */
+    readonly logUri: string;
+    readonly storageEnv: StorageEnv;
+}
+
+export function waitCommand(inputs: WaitInputs): string {
+    return stepCommand("wait", {
+        ...inputs.storageEnv,
+        ...jobEnv(inputs),
+        TIME_LIMIT_SECONDS: String(inputs.timeLimitSeconds),
+        POLL_SECONDS: String(inputs.pollSeconds),
+        PROGRESS_SECONDS: String(inputs.progressSeconds),
+        GRACE_SECONDS: String(inputs.graceSeconds),
+        TAIL_LINES: String(inputs.tailLines),
+        LOG_URI: inputs.logUri,
+    });
+}
+
+export interface LocateInputs {
+    readonly runId: string;
+    readonly outputDir: string;
+    readonly kinds: readonly ("best" | "last")[];
+    readonly storageEnv: StorageEnv;
+}
+
+export function locateCommand(inputs: LocateInputs): string {
+    return stepCommand("locate", {
+        ...inputs.storageEnv,
+        RUN_ID: inputs.runId,
+        OUTPUT_DIR: inputs.outputDir,
+        KINDS: inputs.kinds.join(","),
+    });
+}
+
+export interface UploadInputs {
+    readonly file: string;
+    readonly destUri: string;
+    readonly size: number;
+    readonly crc32c: string;
+    readonly storageEnv: StorageEnv;
+}
+
+export function uploadCommand(inputs: UploadInputs): string {
+    return stepCommand("upload", {
+        ...inputs.storageEnv,
+        FILE: inputs.file,
+        DEST_URI: inputs.destUri,
+        EXPECT_SIZE: String(inputs.size),
+        EXPECT_CRC32C: inputs.crc32c,
+    });
+}
+
+/** `gs://bucket/prefix/parts…`, refusing parts that would escape their folder. */
+export function gcsUri(bucket: string, ...parts: string[]): string {
+    for (const part of parts) {
+        if (part === "" || part.split("/").some((segment) => segment === "" || segment === "." || segment === "..")) {
+            throw new Error(`invalid object path segment ${JSON.stringify(part)} under gs://${bucket}`);
+        }
+    }
+    return `gs://${bucket}/${parts.join("/")}`;
+}

@@ -1,0 +1,82 @@
+/**
+ * A TPU VM slice: created as gcp.tpu.V2Vm, or an existing VM adopted by name (read, never deleted,
+ * because the SOP's VMs were long-lived and shared). Exposes one SSH endpoint per worker.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as tpu from "@pulumi/gcp/tpu";
+import { checkEndpointCount, WorkerHosts } from "./workerHosts";
+
+export interface TpuVmArgs {
+    readonly project: string;
+    /** VM name in GCP. */
+    readonly vmName: string;
+    /** Read the existing VM `vmName` instead of creating one. */
+    readonly adopt: boolean;
+    readonly zone: string;
+    /** e.g. v6e-16. */
+    readonly acceleratorType: string;
+    /** Hosts the accelerator type implies; the VM's endpoint count is checked against it. */
+    readonly expectedHosts: number;
+    readonly runtimeVersion: string;
+    readonly provisioning: "spot" | "on-demand" | "reserved";
+    readonly network: string;
+    readonly subnetwork?: string;
+    /** Give each worker an external IP (needed to SSH from outside the VPC, and for HF/W&B egress without NAT). */
+    readonly enableExternalIps: boolean;
+    readonly serviceAccount: { readonly email?: string; readonly scopes: readonly string[] };
+    readonly labels: Readonly<Record<string, string>>;
+    /** The SSH login user and public key put into the VM's `ssh-keys` metadata. */
+    readonly sshUser: string;
+    readonly sshPublicKey: pulumi.Input<string>;
+}
+
+export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
+    public readonly name: pulumi.Output<string>;
+    public readonly zone: string;
+    public readonly addresses: pulumi.Output<string[]>;
+    public readonly ports: readonly number[];
+    public readonly state: pulumi.Output<string>;
+
+    constructor(name: string, args: TpuVmArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tpu-sft:tpu:TpuVm", name, {}, opts);
+        const vm = args.adopt
+            ? tpu.V2Vm.get(`${name}-vm`, `projects/${args.project}/locations/${args.zone}/nodes/${args.vmName}`, undefined, { parent: this })
+            : new tpu.V2Vm(
+                  `${name}-vm`,
+                  {
+                      name: args.vmName,
+                      project: args.project,
+                      zone: args.zone,
+                      acceleratorType: args.acceleratorType,
+                      runtimeVersion: args.runtimeVersion,
+                      networkConfig: {
+                          network: args.network,
+                          subnetwork: args.subnetwork,
+                          enableExternalIps: args.enableExternalIps,
+                      },
+                      serviceAccount: { email: args.serviceAccount.email, scopes: [...args.serviceAccount.scopes] },
+                      schedulingConfig: {
+                          spot: args.provisioning === "spot",
+                          reserved: args.provisioning === "reserved",
+                      },
+                      labels: { ...args.labels, "managed-by": "pulumi-tpu-sft" },
+                      metadata: { "ssh-keys": pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}` },
+                  },
+                  // Capacity for v6e can take a while; the provider's default is 20 minutes.
+                  { parent: this, customTimeouts: { create: "60m", delete: "30m" } },
+              );
+        this.name = vm.name;
+        this.zone = args.zone;
+        this.state = vm.state;
+        this.addresses = vm.networkEndpoints.apply((endpoints) =>
+            checkEndpointCount(
+                args.vmName,
+                args.acceleratorType,
+                args.expectedHosts,
+                (endpoints ?? []).map((e) => (args.enableExternalIps ? e.accessConfigs?.[0]?.externalIp : undefined) ?? e.ipAddress),
+            ),
+        );
+        this.ports = Array.from({ length: args.expectedHosts }, () => 22);
+        this.registerOutputs({ name: this.name, addresses: this.addresses, state: this.state });
+    }
+}

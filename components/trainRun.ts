@@ -1,0 +1,179 @@
+/**
+ * One training run on a (multi-host) slice, as dependent remote commands:
+ * launch on every worker at once → wait on every worker → locate the checkpoints on every worker →
+ * upload each requested checkpoint from the one worker that holds it, verified by size and crc32c.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { remote, types } from "@pulumi/command";
+import { CheckpointKind, TrainRunConfig } from "./config/schema";
+import { pickCheckpointHolder } from "./steps/checkpointHolder";
+import { gcsUri, launchCommand, locateCommand, StorageEnv, uploadCommand, waitCommand } from "./steps/remoteScripts";
+import { locateResult, parseStepResult, uploadResult, waitResult, WaitResult } from "./steps/results";
+
+export interface TrainRunArgs {
+    readonly run: TrainRunConfig;
+    /** One connection per worker, in worker order. */
+    readonly connections: readonly pulumi.Output<types.input.remote.ConnectionArgs>[];
+    /** What must finish before this run may launch on each worker (its bootstrap, the previous run). */
+    readonly after: readonly pulumi.Resource[];
+    /** Everything else that defines the run (commits, env pins, slice); a change gives a new run id. */
+    readonly identity: Readonly<Record<string, unknown>>;
+    readonly env: { readonly mode: "conda" | "system-python"; readonly condaEnv: string };
+    readonly bucketName: pulumi.Input<string>;
+    /** Object prefix: checkpoints go to gs://<bucket>/<prefix>/<run>/<file>. */
+    readonly prefix: string;
+    readonly timing: {
+        readonly timeLimitMinutes: number;
+        readonly pollSeconds: number;
+        readonly progressSeconds: number;
+        readonly graceSeconds: number;
+    };
+    readonly storageEnv: StorageEnv;
+}
+
+export interface UploadedCheckpoint {
+    readonly uri: string;
+    readonly size: number;
+    readonly crc32c: string;
+}
+
+/** A stable id for a run's inputs: `<name>-<12 hex>`; no timestamps, so unchanged config means the same id. */
+export function runId(run: TrainRunConfig, identity: Readonly<Record<string, unknown>>): string {
+    const digest = crypto.createHash("sha256").update(stableJson({ run, identity })).digest("hex").slice(0, 12);
+    return `${run.name}-${digest}`;
+}
+
+export function stableJson(value: unknown): string {
+    if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+    if (value !== null && typeof value === "object") {
+        const entries = Object.keys(value as Record<string, unknown>)
+            .sort()
+            .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+            .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`);
+        return `{${entries.join(",")}}`;
+    }
+    return JSON.stringify(value);
+}
+
+/** Wall time from the first worker's start to the last worker's exit. */
+export function wallSeconds(results: readonly WaitResult[]): number {
+    return Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt));
+}
+
+export class TrainRun extends pulumi.ComponentResource {
+    public readonly runId: string;
+    /** The wait command of every worker: the next run on this slice starts after them. */
+    public readonly waits: remote.Command[];
+    public readonly checkpoints: pulumi.Output<Partial<Record<CheckpointKind, UploadedCheckpoint>>>;
+    public readonly exitCodes: pulumi.Output<number[]>;
+    public readonly process0Worker: pulumi.Output<number>;
+    public readonly trainSeconds: pulumi.Output<number>;
+    public readonly logUris: pulumi.Output<string[]>;
+
+    constructor(name: string, args: TrainRunArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tpu-sft:steps:TrainRun", name, {}, opts);
+        const { run } = args;
+        this.runId = runId(run, args.identity);
+        const job = {
+            runId: this.runId,
+            config: run.config,
+            mode: args.env.mode,
+            condaEnv: args.env.condaEnv,
+            jobMode: "train" as const,
+            processCount: args.connections.length,
+        };
+        const launches = args.connections.map(
+            (connection, worker) =>
+                new remote.Command(
+                    `${name}-launch-w${worker}`,
+                    { connection, create: launchCommand(job), addPreviousOutputInEnv: false },
+                    // No dependency between the workers' launches: multi-host JAX needs all of them to start together.
+                    { parent: this, dependsOn: [...args.after] },
+                ),
+        );
+        this.waits = args.connections.map(
+            (connection, worker) =>
+                new remote.Command(
+                    `${name}-wait-w${worker}`,
+                    {
+                        connection,
+                        create: pulumi.output(args.bucketName).apply((bucket) =>
+                            waitCommand({
+                                ...job,
+                                timeLimitSeconds: args.timing.timeLimitMinutes * 60,
+                                pollSeconds: args.timing.pollSeconds,
+                                progressSeconds: args.timing.progressSeconds,
+                                graceSeconds: args.timing.graceSeconds,
+                                tailLines: 40,
+                                logUri: gcsUri(bucket, args.prefix, run.name, "logs", `${this.runId}-w${worker}.log`),
+                                storageEnv: args.storageEnv,
+                            }),
+                        ),
+                        addPreviousOutputInEnv: false,
+                    },
+                    { parent: this, dependsOn: [launches[worker]] },
+                ),
+        );
+        const waitResults = pulumi.all(this.waits.map((w, worker) => w.stdout.apply((out) => parseStepResult(`${name} wait on worker ${worker}`, out, waitResult))));
+
+        const locates = args.connections.map(
+            (connection, worker) =>
+                new remote.Command(
+                    `${name}-locate-w${worker}`,
+                    {
+                        connection,
+                        create: locateCommand({ runId: this.runId, outputDir: run.outputDir, kinds: run.checkpoints, storageEnv: args.storageEnv }),
+                        addPreviousOutputInEnv: false,
+                    },
+                    // Process 0 writes its last checkpoint at the very end, so locate after every worker is done.
+                    { parent: this, dependsOn: this.waits },
+                ),
+        );
+        const holder = pulumi
+            .all(locates.map((l, worker) => l.stdout.apply((out) => parseStepResult(`${name} locate on worker ${worker}`, out, locateResult))))
+            .apply((reports) => pickCheckpointHolder(run.name, run.checkpoints, reports));
+
+        const uploads = run.checkpoints.map((kind) => {
+            const file = holder.apply((h) => {
+                const found = h.files[kind];
+                if (!found) throw new Error(`run ${run.name}: the ${kind} checkpoint vanished from worker ${h.worker}`);
+                return found;
+            });
+            const upload = new remote.Command(
+                `${name}-upload-${kind}`,
+                {
+                    connection: pulumi.all([holder, pulumi.all([...args.connections])]).apply(([h, connections]) => connections[h.worker]),
+                    create: pulumi.all([file, args.bucketName]).apply(([f, bucket]) =>
+                        uploadCommand({
+                            file: f.path,
+                            destUri: gcsUri(bucket, args.prefix, run.name, `sft_state_${kind}.msgpack`),
+                            size: f.size,
+                            crc32c: f.crc32c,
+                            storageEnv: args.storageEnv,
+                        }),
+                    ),
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: locates, customTimeouts: { create: "60m", update: "60m" } },
+            );
+            return { kind, result: upload.stdout.apply((out) => parseStepResult(`${name} upload ${kind}`, out, uploadResult)) };
+        });
+
+        this.checkpoints = pulumi.all(uploads.map((u) => u.result)).apply((results) =>
+            Object.fromEntries(results.map((r, i) => [uploads[i].kind, { uri: r.uri, size: r.size, crc32c: r.crc32c }])),
+        );
+        this.exitCodes = waitResults.apply((results) => results.map((r) => r.exitCode));
+        this.process0Worker = holder.apply((h) => h.worker);
+        this.trainSeconds = waitResults.apply(wallSeconds);
+        this.logUris = waitResults.apply((results) => results.map((r) => r.logUri));
+        this.registerOutputs({
+            runId: this.runId,
+            checkpoints: this.checkpoints,
+            exitCodes: this.exitCodes,
+            process0Worker: this.process0Worker,
+            trainSeconds: this.trainSeconds,
+            logUris: this.logUris,
+        });
+    }
+}

@@ -1,0 +1,77 @@
+/**
+ * The train stack: a (multi-host) slice, the artifact bucket, and the runs one after another; its
+ * outputs are the checkpoint URIs the eval stack consumes.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ArtifactBucket } from "./artifactBucket";
+import { StackConfig } from "./config/loadConfig";
+import { StackSecrets } from "./config/readStackConfig";
+import { provisionSlice, storageEnvFor } from "./slice";
+import { TrainRun } from "./trainRun";
+
+export function trainStack(config: StackConfig, secrets: StackSecrets) {
+    if (!config.train) {
+        throw new Error("trainStack needs the train section (loadConfig guarantees it for role train)");
+    }
+    const slice = provisionSlice(config, secrets);
+    const bucket = new ArtifactBucket("artifacts", {
+        project: config.gcpProject,
+        bucketName: config.bucketName,
+        create: config.bucket.create && config.target === "gcp",
+        location: config.bucketLocation,
+        labels: config.tpu.labels,
+    });
+    const identity = {
+        slice: { acceleratorType: config.tpu.acceleratorType, vm: config.vmName, zone: config.tpu.zone },
+        repos: config.repos,
+        env: config.env,
+    };
+    const runs: TrainRun[] = [];
+    for (const run of config.train.runs) {
+        const previous = runs[runs.length - 1];
+        runs.push(
+            new TrainRun(run.name, {
+                run,
+                connections: slice.connections,
+                // Runs share the TPUs, so a run starts only after the previous one has finished everywhere.
+                after: [...slice.bootstrap.commands, ...(previous ? previous.waits : [])],
+                identity,
+                env: { mode: config.env.mode, condaEnv: config.env.condaEnv },
+                bucketName: bucket.bucketName,
+                prefix: config.bucket.prefix,
+                timing: config.train,
+                storageEnv: storageEnvFor(config),
+            }),
+        );
+    }
+    const bootstrap = slice.bootstrap.results;
+    return {
+        tpu: {
+            name: slice.hosts.name,
+            zone: config.tpu.zone,
+            acceleratorType: config.tpu.acceleratorType,
+            hosts: config.shape.hosts,
+        },
+        bucket: bucket.bucketName,
+        sshPublicKey: slice.sshPublicKey,
+        commits: bootstrap.apply((results) => ({
+            mllmJax: results[0].mllmJaxCommit,
+            miniOneRec: results[0].miniOneRecCommit,
+        })),
+        runs: pulumi.all(
+            Object.fromEntries(
+                runs.map((r) => [
+                    r.runId.replace(/-[0-9a-f]{12}$/, ""),
+                    pulumi.output({
+                        runId: r.runId,
+                        checkpoints: r.checkpoints,
+                        exitCodes: r.exitCodes,
+                        process0Worker: r.process0Worker,
+                        trainSeconds: r.trainSeconds,
+                        logUris: r.logUris,
+                    }),
+                ]),
+            ),
+        ),
+    };
+}
