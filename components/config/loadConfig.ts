@@ -98,6 +98,9 @@ export function loadConfig(raw: RawConfig): StackConfig {
     if (cfg.tpu.adopt && !cfg.tpu.name) {
         add("tpu.name", "must name the existing VM when tpu.adopt is true", set("tpu.name", "<existing-vm-name>"), "(unset)");
     }
+    if (cfg.tpu.adopt && !raw.secretsSet.sshPrivateKey) {
+        add("tpu.adopt", "an adopted VM keeps its own metadata, so the program cannot install a generated SSH key on it", `pulumi config set --secret sshPrivateKey < key-file --stack ${raw.stack} and set ssh.publicKey to a key the VM already accepts`, true);
+    }
     if (cfg.ssh.publicKey && !raw.secretsSet.sshPrivateKey) {
         add("ssh.publicKey", "is set but the sshPrivateKey secret is not", `pulumi config set --secret sshPrivateKey < key-file --stack ${raw.stack}, or remove ssh.publicKey to let the program generate a key`, "(set)");
     }

@@ -2,8 +2,9 @@
  * A bit-exact TypeScript port of upstream MiniOneRec `calc.py` (AkaliKong/MiniOneRec @ 81b4ba9, last changed in
  * cc9b448): HR@K / NDCG@K over beam-search predictions, the invalid-prediction count, and calc.py's stdout.
  *
- * Every rule here mirrors a Python or numpy behaviour that calc.py inherits without saying so; the reasons are in
- * /work/shared/notes/calc-spec.md (section numbers below refer to it). Pure functions only: no I/O, no process access.
+ * Every rule here mirrors a Python or numpy behaviour that calc.py inherits without saying so. The § numbers refer
+ * to the project's calc.py spec note (calc-spec.md in the shared notes). Pure functions only: no I/O, no process
+ * access. The CLI wrapper is scripts/calc.ts.
  */
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -98,13 +99,19 @@ interface CalcRecord {
 
 /** Bad predictions input (not a list, empty list, malformed record). Upstream would crash on all of these. */
 export class CalcInputError extends Error {
+  /** What is wrong, without the record prefix. */
+  readonly reason: string;
   /** 0-based index of the offending record, when the problem is in one record. */
   readonly recordIndex: number | undefined;
+  /** 0-based index of the predictions file (in --path order) the problem is in; 0 for a single file. */
+  readonly fileIndex: number;
 
-  constructor(message: string, recordIndex?: number) {
-    super(recordIndex === undefined ? message : `record ${recordIndex}: ${message}`);
+  constructor(reason: string, recordIndex?: number, fileIndex = 0) {
+    super(recordIndex === undefined ? reason : `record ${recordIndex}: ${reason}`);
     this.name = 'CalcInputError';
+    this.reason = reason;
     this.recordIndex = recordIndex;
+    this.fileIndex = fileIndex;
   }
 }
 
@@ -232,8 +239,8 @@ function validateRecord(value: unknown, index: number): CalcRecord {
     throw new CalcInputError(`must be an object with "predict" and "output", got ${describeJsonType(value)}`, index);
   }
   const record = value as Record<string, unknown>;
-  const predict = record['predict'];
   if (!('predict' in record)) throw new CalcInputError('missing "predict"', index);
+  const predict = record['predict'];
   if (!Array.isArray(predict)) {
     throw new CalcInputError(`"predict" must be an array of strings, got ${describeJsonType(predict)}`, index);
   }
@@ -246,16 +253,16 @@ function validateRecord(value: unknown, index: number): CalcRecord {
   }
   if (!('output' in record)) throw new CalcInputError('missing "output"', index);
   const output = record['output'];
-  if (typeof output === 'string') return { predict: predict as string[], output };
+  const beams = predict as readonly string[];
+  if (typeof output === 'string') return { predict: beams, output };
   if (!Array.isArray(output)) {
     throw new CalcInputError(`"output" must be a string or a non-empty array, got ${describeJsonType(output)}`, index);
   }
   if (output.length === 0) throw new CalcInputError('"output" is an empty array', index);
-  const first: unknown = output[0];
-  if (typeof first !== 'string') {
-    throw new CalcInputError(`"output"[0] must be a string, got ${describeJsonType(first)}`, index);
+  if (typeof output[0] !== 'string') {
+    throw new CalcInputError(`"output"[0] must be a string, got ${describeJsonType(output[0])}`, index);
   }
-  return { predict: predict as string[], output: [first, ...output.slice(1)] };
+  return { predict: beams, output: output as [string, ...unknown[]] };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -280,47 +287,72 @@ function scanRecord(
   return MISS_RANK;
 }
 
+/** Validate one predictions file's parsed JSON, tagging any error with the file's index. */
+function validateFile(parsed: unknown, fileIndex: number): CalcRecord[] {
+  try {
+    return assertRecordList(parsed).map(validateRecord);
+  } catch (err) {
+    if (err instanceof CalcInputError) throw new CalcInputError(err.reason, err.recordIndex, fileIndex);
+    throw err;
+  }
+}
+
 /**
- * Run calc.py over already-parsed predictions records and the info file's text. Returns the metrics and the
- * invalid-prediction prints. Throws CalcInputError on input calc.py cannot process.
+ * Run calc.py over several predictions files in one invocation (Fire's list-valued `--path`), one result block per
+ * file, with upstream's carried-over state (§6): n_beam and K come from the first file's first record, and the HR/
+ * NDCG accumulators and the invalid count are never reset, while each block divides by its own file's n. So a
+ * later block is cumulative, and its HR can exceed 1. `parsedFiles` holds each file's parsed JSON; each must be a
+ * non-empty list of records. Throws CalcInputError (with fileIndex) on malformed input.
  */
-export function evaluateCalc(records: readonly unknown[], itemText: string): CalcEvaluation {
-  const validated = assertRecordList(records).map(validateRecord);
+export function evaluateCalcFiles(parsedFiles: readonly unknown[], itemText: string): CalcEvaluation[] {
+  if (parsedFiles.length === 0) throw new CalcInputError('no predictions files given');
+  const validatedFiles = parsedFiles.map(validateFile);
   const catalog = parseItemCatalog(itemText);
 
-  const nBeam = (validated[0] as CalcRecord).predict.length;
+  const nBeam = ((validatedFiles[0] as CalcRecord[])[0] as CalcRecord).predict.length;
   const kList = CALC_TOPK_LIST.filter((k) => k <= nBeam);
   const hrAcc = kList.map(() => 0);
   const ndcgAcc = kList.map(() => 0);
-  const invalidPredictions: InvalidPrediction[] = [];
-
-  validated.forEach((record, recordIndex) => {
-    const beams = record.predict.map(normaliseBeam);
-    const target = normaliseTarget(record.output);
-    const rank0 = scanRecord(beams, target, catalog, recordIndex, invalidPredictions);
-    kList.forEach((k, i) => {
-      if (rank0 < k) {
-        // Same float64 operations, in the same order, as `ALLNDCG[i] = ALLNDCG[i] + (1 / math.log(minID + 2))`.
-        ndcgAcc[i] = (ndcgAcc[i] as number) + 1 / cpythonLn(rank0 + 2);
-        hrAcc[i] = (hrAcc[i] as number) + 1;
-      }
-    });
-  });
-
-  const n = validated.length;
   const invLn2 = 1.0 / cpythonLn(2);
-  return {
-    metrics: {
-      n,
-      invalid: invalidPredictions.length,
-      k: kList,
-      hr: hrAcc.map((acc) => acc / n),
-      // `ALLNDCG / len(text) / (1.0 / math.log(2))`: divide by n first, then by 1/ln 2 (not a multiply by ln 2).
-      ndcg: ndcgAcc.map((acc) => acc / n / invLn2),
-      n_beam: nBeam,
-    },
-    invalidPredictions,
-  };
+  let invalid = 0;
+
+  return validatedFiles.map((records) => {
+    const invalidPredictions: InvalidPrediction[] = [];
+    records.forEach((record, recordIndex) => {
+      const beams = record.predict.map(normaliseBeam);
+      const target = normaliseTarget(record.output);
+      const rank0 = scanRecord(beams, target, catalog, recordIndex, invalidPredictions);
+      kList.forEach((k, i) => {
+        if (rank0 < k) {
+          // Same float64 operations, in the same order, as `ALLNDCG[i] = ALLNDCG[i] + (1 / math.log(minID + 2))`.
+          ndcgAcc[i] = (ndcgAcc[i] as number) + 1 / cpythonLn(rank0 + 2);
+          hrAcc[i] = (hrAcc[i] as number) + 1;
+        }
+      });
+    });
+    invalid += invalidPredictions.length;
+    const n = records.length;
+    return {
+      metrics: {
+        n,
+        invalid,
+        k: [...kList],
+        hr: hrAcc.map((acc) => acc / n),
+        // `ALLNDCG / len(text) / (1.0 / math.log(2))`: divide by n first, then by 1/ln 2 (not a multiply by ln 2).
+        ndcg: ndcgAcc.map((acc) => acc / n / invLn2),
+        n_beam: nBeam,
+      },
+      invalidPredictions,
+    };
+  });
+}
+
+/**
+ * Run calc.py over one predictions file's parsed records and the info file's text. Returns the metrics and the
+ * invalid-prediction prints. Throws CalcInputError on input calc.py cannot process.
+ */
+export function evaluateCalc(records: readonly unknown[], itemText: string): CalcEvaluation {
+  return evaluateCalcFiles([records], itemText)[0] as CalcEvaluation;
 }
 
 /** HR@K / NDCG@K exactly as calc.py computes them. Throws CalcInputError on malformed records. */
@@ -658,7 +690,9 @@ function parseIntegerLine(line: string | undefined, label: string, pattern: RegE
  * carry numpy's 8 significant decimals, not full precision. Throws CalcStdoutParseError on anything else.
  */
 export function parseCalcPyStdout(text: string): ParsedCalcPyStdout {
-  const lines = (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
+  // A captured stream may have CRLF endings (e.g. through a pty). No result line can end in '\r', and the invalid
+  // prints that could are never interpreted, so dropping one trailing '\r' per line is safe.
+  const lines = (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n').map((line) => line.replace(/\r$/, ''));
   if (lines.length < 5) {
     throw new CalcStdoutParseError(`calc.py stdout needs at least 5 lines, got ${lines.length}`);
   }

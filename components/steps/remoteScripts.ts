@@ -19,7 +19,11 @@ export function stepScript(step: StepName): string {
     if (text === undefined) {
         const lib = fs.readFileSync(path.join(REMOTE_SCRIPT_DIR, "lib.sh"), "utf8");
         const body = fs.readFileSync(path.join(REMOTE_SCRIPT_DIR, `${step}.sh`), "utf8");
-        text = `${lib}\n${body}`;
+        // Comment lines are for readers of scripts/remote; the command text (kept in state) goes without them.
+        text = `${lib}\n${body}`
+            .split("\n")
+            .filter((line) => !/^\s*(#.*)?$/.test(line))
+            .join("\n");
         scriptCache.set(step, text);
     }
     return text;

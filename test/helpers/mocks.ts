@@ -1,0 +1,108 @@
+// Pulumi mocks for the cloud APIs we cannot reach: they record every resource and answer each remote step
+// with the one result line its script would print, so the program's wiring and parsing run for real.
+import * as pulumi from "@pulumi/pulumi";
+
+export interface Recorded {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, any>;
+}
+
+export const FAKE_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForMockTestsOnly00000000000000000";
+export const CRC = { best: "IcOvzQ==", last: "AAAAAA==" };
+
+/** Answers remote steps; the checkpoint holder is worker `holder` (process 0 on a non-zero worker, as on the SOP's v6e-16). */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Whether a recorded input was a Pulumi secret (mocks see secrets wrapped with the secret signature). */
+export function isSecret(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
+}
+
+/** The plain value of a recorded input, secret or not. */
+export function plain<T = any>(value: unknown): T {
+    return (isSecret(value) ? (value as Record<string, unknown>).value : value) as T;
+}
+
+export class StackMocks implements pulumi.runtime.Mocks {
+    readonly resources: Recorded[] = [];
+    constructor(private readonly holder = 2, private readonly workers = 4) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const state: Record<string, any> = { ...args.inputs };
+        switch (args.type) {
+            case "gcp:tpu/v2Vm:V2Vm":
+                state.state = "READY";
+                state.networkEndpoints = Array.from({ length: this.workers }, (_, i) => ({
+                    ipAddress: `10.0.0.${i + 2}`,
+                    port: 8470,
+                    accessConfigs: [{ externalIp: `34.1.2.${i + 10}` }],
+                }));
+                break;
+            case "command:local:Command":
+                state.stdout = JSON.stringify({ privateKey: "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n", publicKey: FAKE_PUBLIC_KEY });
+                break;
+            case "command:remote:Command":
+                state.stdout = this.remoteStdout(args.inputs);
+                state.stderr = "";
+                break;
+        }
+        return { id: `${args.name}-id`, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        throw new Error(`Mock call not implemented: ${args.token}`);
+    }
+
+    private remoteStdout(inputs: Record<string, any>): string {
+        const create: string = inputs.create;
+        const step = create.split(" ").pop();
+        const worker = this.workerOf(plain(inputs.connection)?.host ?? "");
+        const host = `t1v-n-mock-w-${worker}`;
+        const env = (name: string) => {
+            const m = new RegExp(`(?:^| )${name}=('[^']*'|\\S+)`).exec(create);
+            return m ? m[1].replace(/^'|'$/g, "") : "";
+        };
+        const result = (value: unknown) => `some log line\nTPU_SFT_RESULT ${JSON.stringify(value)}`;
+        switch (step) {
+            case "bootstrap":
+                return result({ host, mllmJaxCommit: "03455fc".padEnd(40, "0"), miniOneRecCommit: "81b4ba9".padEnd(40, "0"), envMode: "conda", python: "3.12.12", envReused: false });
+            case "launch":
+                return result({ host, state: "none", runDir: `/root/tpu-sft-runs/${env("RUN_ID")}` });
+            case "wait":
+                return result({ host, exitCode: 0, attempt: 1, processIndex: (worker - this.holder + this.workers) % this.workers, startedAt: 1000 + worker, finishedAt: 5000 + worker, logUri: env("LOG_URI") });
+            case "locate": {
+                const files: Record<string, unknown> = {};
+                if (worker === this.holder) {
+                    for (const kind of env("KINDS").split(",")) {
+                        files[kind] = { path: `/root/MLLM-JAX/${env("OUTPUT_DIR")}/sft_state_${kind}.msgpack`, size: 3_560_000_000, crc32c: CRC[kind as "best" | "last"], fresh: true };
+                    }
+                }
+                return result({ host, processIndex: worker === this.holder ? 0 : null, files });
+            }
+            case "upload":
+                return result({ uri: env("DEST_URI"), size: Number(env("EXPECT_SIZE")), crc32c: env("EXPECT_CRC32C"), skipped: false });
+            default:
+                throw new Error(`mock: unknown step ${step}`);
+        }
+    }
+
+    private workerOf(host: string): number {
+        const m = /\.(\d+)$/.exec(host);
+        if (!m) return 0;
+        const last = Number(m[1]);
+        return last >= 10 ? last - 10 : last - 2;
+    }
+
+    ofType(type: string): Recorded[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+}
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => {
+        resolve(v);
+        return v;
+    }));
+}

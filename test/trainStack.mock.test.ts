@@ -1,0 +1,132 @@
+// Builds the train stack from the checked-in Pulumi.train.yaml under Pulumi mocks. Proves the resource
+// graph, inputs and outputs; it does not prove that a TPU or sshd accepts them (the script tests and the
+// rehearsal do that part).
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { asPulumiConfig, stackFileValues } from "./helpers/trainConfig";
+import { CRC, isSecret, plain, promiseOf, StackMocks } from "./helpers/mocks";
+
+const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
+
+async function buildTrainStack(mutate?: (values: Record<string, any>) => void) {
+    const mocks = new StackMocks();
+    await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
+    const values = stackFileValues("train");
+    mutate?.(values);
+    pulumi.runtime.setAllConfig({ ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": WANDB_CANARY }, ["tpu-sft:wandbApiKey"]);
+    const { readStackConfig } = await import("../components/config/readStackConfig");
+    const { trainStack } = await import("../components/trainStack");
+    const { config, secrets } = readStackConfig();
+    const outputs = trainStack(config, secrets);
+    const resolved = await promiseOf(pulumi.output(outputs));
+    return { mocks, outputs: resolved as any };
+}
+
+describe("train stack under mocks (Pulumi.train.yaml)", function () {
+    this.timeout(30000);
+    let built: Awaited<ReturnType<typeof buildTrainStack>>;
+    before(async () => {
+        built = await buildTrainStack();
+    });
+
+    it("creates one v6e-16 TPU VM with the SOP's zone, runtime, spot scheduling and the SSH key in metadata", () => {
+        const vms = built.mocks.ofType("gcp:tpu/v2Vm:V2Vm");
+        assert.strictEqual(vms.length, 1);
+        const vm = vms[0].inputs;
+        assert.strictEqual(vm.name, "mllm-jax-v6e-16-sft");
+        assert.strictEqual(vm.acceleratorType, "v6e-16");
+        assert.strictEqual(vm.zone, "us-east5-b");
+        assert.strictEqual(vm.project, "my-proj");
+        assert.strictEqual(vm.runtimeVersion, "v6e-ubuntu-2404");
+        assert.deepStrictEqual(vm.schedulingConfig, { spot: true, reserved: false });
+        assert.deepStrictEqual(vm.networkConfig, { network: "default", enableExternalIps: true });
+        assert.match(vm.metadata["ssh-keys"], /^root:ssh-ed25519 \S+ root$/);
+    });
+
+    it("creates the bucket with uniform access, public access prevention and versioning, in the train region", () => {
+        const buckets = built.mocks.ofType("gcp:storage/bucket:Bucket");
+        assert.strictEqual(buckets.length, 1);
+        const b = buckets[0].inputs;
+        assert.strictEqual(b.name, "my-proj-mllm-jax-artifacts");
+        assert.strictEqual(b.location, "US-EAST5");
+        assert.strictEqual(b.uniformBucketLevelAccess, true);
+        assert.strictEqual(b.publicAccessPrevention, "enforced");
+        assert.deepStrictEqual(b.versioning, { enabled: true });
+        assert.strictEqual(b.forceDestroy, false);
+    });
+
+    it("bootstraps and launches on four distinct workers, per run, with the W&B key only on stdin", () => {
+        const commands = built.mocks.ofType("command:remote:Command");
+        const byName = (re: RegExp) => commands.filter((c) => re.test(c.name));
+        const bootstraps = byName(/^bootstrap-w\d$/);
+        assert.strictEqual(bootstraps.length, 4);
+        assert.deepStrictEqual(new Set(bootstraps.map((c) => plain(c.inputs.connection).host)).size, 4);
+        for (const run of ["office", "industrial"]) {
+            const launches = byName(new RegExp(`^${run}-launch-w\\d$`));
+            assert.strictEqual(launches.length, 4, run);
+            assert.deepStrictEqual(launches.map((l) => plain(l.inputs.connection).host).sort(), ["34.1.2.10", "34.1.2.11", "34.1.2.12", "34.1.2.13"]);
+            for (const l of launches) {
+                assert.match(l.inputs.create, / PROCESS_COUNT=4 /);
+                assert.match(l.inputs.create, / JOB_MODE=train /);
+                assert.strictEqual(plain(l.inputs.connection).user, "root");
+            }
+            assert.strictEqual(byName(new RegExp(`^${run}-wait-w\\d$`)).length, 4);
+            assert.strictEqual(byName(new RegExp(`^${run}-locate-w\\d$`)).length, 4);
+        }
+        assert.deepStrictEqual(byName(/-upload-/).map((c) => c.name).sort(), ["industrial-upload-last", "office-upload-best"]);
+        for (const c of commands) {
+            assert.ok(!c.inputs.create.includes(WANDB_CANARY), `${c.name} carries the W&B key in its command text`);
+        }
+        assert.ok(isSecret(bootstraps[0].inputs.stdin), "stdin carrying the W&B key must be a secret");
+        assert.strictEqual(plain(bootstraps[0].inputs.stdin), `${WANDB_CANARY}\n`);
+        for (const c of commands) {
+            assert.ok(isSecret(c.inputs.connection), `${c.name}: the connection carries the private key and must be a secret`);
+        }
+    });
+
+    it("uploads from the worker that holds process 0's checkpoint (worker 2 here)", () => {
+        const uploads = built.mocks.ofType("command:remote:Command").filter((c) => /-upload-/.test(c.name));
+        for (const u of uploads) {
+            assert.strictEqual(plain(u.inputs.connection).host, "34.1.2.12", u.name);
+        }
+        const office = uploads.find((u) => u.name === "office-upload-best");
+        assert.match(office!.inputs.create, /(^| )DEST_URI=gs:\/\/my-proj-mllm-jax-artifacts\/sft_match_official\/office\/sft_state_best\.msgpack /);
+        assert.match(office!.inputs.create, / FILE=\/root\/MLLM-JAX\/runs\/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32\/sft_state_best\.msgpack /);
+    });
+
+    it("outputs checkpoint URIs, sizes and crc32c per run and kind, exit codes, process-0 worker, commits, wall time", () => {
+        const { outputs } = built;
+        assert.deepStrictEqual(outputs.tpu, { name: "mllm-jax-v6e-16-sft", zone: "us-east5-b", acceleratorType: "v6e-16", hosts: 4 });
+        assert.strictEqual(outputs.bucket, "my-proj-mllm-jax-artifacts");
+        assert.deepStrictEqual(outputs.commits, { mllmJax: "03455fc".padEnd(40, "0"), miniOneRec: "81b4ba9".padEnd(40, "0") });
+        assert.deepStrictEqual(Object.keys(outputs.runs).sort(), ["industrial", "office"]);
+        assert.deepStrictEqual(outputs.runs.office.checkpoints, {
+            best: { uri: "gs://my-proj-mllm-jax-artifacts/sft_match_official/office/sft_state_best.msgpack", size: 3_560_000_000, crc32c: CRC.best },
+        });
+        assert.deepStrictEqual(outputs.runs.industrial.checkpoints, {
+            last: { uri: "gs://my-proj-mllm-jax-artifacts/sft_match_official/industrial/sft_state_last.msgpack", size: 3_560_000_000, crc32c: CRC.last },
+        });
+        assert.deepStrictEqual(outputs.runs.office.exitCodes, [0, 0, 0, 0]);
+        assert.strictEqual(outputs.runs.office.process0Worker, 2);
+        assert.strictEqual(outputs.runs.office.trainSeconds, 5003 - 1000);
+        assert.match(outputs.runs.office.runId, /^office-[0-9a-f]{12}$/);
+        assert.strictEqual(outputs.runs.office.logUris.length, 4);
+        assert.match(outputs.sshPublicKey, /^ssh-ed25519 /);
+    });
+
+    it("gives identical command inputs on a second evaluation of unchanged config (nothing re-runs)", async () => {
+        const again = await buildTrainStack();
+        const creates = (m: StackMocks) => m.ofType("command:remote:Command").map((c) => [c.name, c.inputs.create]);
+        assert.deepStrictEqual(creates(again.mocks), creates(built.mocks));
+    });
+
+    it("changing one run's config changes only that run's commands", async () => {
+        const changed = await buildTrainStack((v) => (v.train.runs[1].config = v.train.runs[1].config.replace("full_best", "full_last")));
+        const before = new Map(built.mocks.ofType("command:remote:Command").map((c) => [c.name, c.inputs.create]));
+        const differing = changed.mocks
+            .ofType("command:remote:Command")
+            .filter((c) => before.get(c.name) !== c.inputs.create)
+            .map((c) => c.name.replace(/-w\d$/, "-w*"));
+        assert.deepStrictEqual([...new Set(differing)].sort(), ["industrial-launch-w*", "industrial-locate-w*", "industrial-wait-w*"]);
+    });
+});
