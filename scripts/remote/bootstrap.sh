@@ -45,10 +45,10 @@ checkout_pinned() {
     fi
     local full
     full="$(git -C "$dir" rev-parse --verify --quiet "${commit}^{commit}")" || die "commit $commit is not in $url"
-    if [[ "$(git -C "$dir" rev-parse HEAD 2>/dev/null || true)" != "$full" ]]; then
-        git -C "$dir" -c advice.detachedHead=false checkout --quiet --force --detach "$full" >&2
-        log "checked out $full in $dir"
-    fi
+    # Always check out: a fresh --no-checkout clone already has HEAD at the branch tip but no files, and a
+    # forced checkout also restores tracked files someone edited on the VM. Untracked files (logs, runs) stay.
+    git -C "$dir" -c advice.detachedHead=false checkout --quiet --force --detach "$full" >&2
+    log "checked out $full in $dir"
     printf '%s' "$full"
 }
 
