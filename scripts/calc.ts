@@ -4,16 +4,18 @@
  *   npm run --silent calc -- --path <predictions.json> --item_path <info.txt> [--json]
  *
  * Without --json it prints exactly what calc.py prints on stdout. With --json it prints one line
- * {"n","invalid","k","hr","ndcg","n_beam"}. Bad input prints one line on stderr, naming the file (and the record)
+ * {"n","invalid","k","hr","ndcg","n_beam"}. Bad input prints one line on stderr, naming the file (and the record),
  * and exits with 2. All metric logic lives in components/metrics/calc.ts; this file only parses arguments and does I/O.
+ *
+ * Like calc.py under Fire, `--path '["a.json","b.json"]'` (a JSON list) evaluates several files in one run, with
+ * upstream's cumulative state. The output is one block per file, and with --json one line per file.
  */
 import * as fs from 'fs';
 
 import {
-  assertRecordList,
   CalcEvaluation,
   CalcInputError,
-  evaluateCalc,
+  evaluateCalcFiles,
   formatCalcPyStdout,
   resolveItemPath,
 } from '../components/metrics/calc';
@@ -22,15 +24,30 @@ const USAGE = 'usage: calc --path <predictions.json> --item_path <info.txt> [--j
 const EXIT_BAD_INPUT = 2;
 
 interface CliOptions {
-  path: string;
+  paths: string[];
   itemPath: string;
   json: boolean;
 }
 
-/** Input problem to report as a single stderr line with exit code 2. */
+/** An input problem, reported as one stderr line with exit code 2. */
 class BadInputError extends Error {}
 
-/** Accepts `--flag value` and `--flag=value`; `--item-path` is an alias, as Fire maps '-' to '_'. */
+/** A `--path` value that Fire would parse as a list: a JSON array of file names. */
+function parsePathList(value: string): string[] {
+  if (!value.startsWith('[')) return [value];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new BadInputError(`--path ${value}: a list of paths must be a JSON array of strings`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) {
+    throw new BadInputError(`--path ${value}: a list of paths must be a non-empty JSON array of strings`);
+  }
+  return parsed as string[];
+}
+
+/** Accepts `--flag value` and `--flag=value`. `--item-path` is an alias, because Fire maps '-' to '_'. */
 function parseArgs(argv: readonly string[]): CliOptions {
   const values = new Map<string, string>();
   let json = false;
@@ -54,12 +71,12 @@ function parseArgs(argv: readonly string[]): CliOptions {
   const itemPath = values.get('item_path');
   if (path === undefined) throw new BadInputError(`missing --path; ${USAGE}`);
   if (itemPath === undefined) throw new BadInputError(`missing --item_path; ${USAGE}`);
-  return { path, itemPath, json };
+  return { paths: parsePathList(path), itemPath, json };
 }
 
 /**
- * Read a file as Python's text mode would: strict UTF-8 (a decode error is a crash upstream) and a leading BOM
- * kept as U+FEFF (Python's 'utf-8' codec keeps it; Node's default decoding would drop it).
+ * Read a file the way Python's text mode does. Decoding is strict UTF-8, because a decode error crashes upstream. A
+ * leading BOM is kept as U+FEFF, because Python's 'utf-8' codec keeps it (Node's default decoding would drop it).
  */
 function readTextFile(file: string, role: string): string {
   let bytes: Buffer;
@@ -86,20 +103,21 @@ function readPredictions(file: string): unknown {
 
 function run(argv: readonly string[]): string {
   const options = parseArgs(argv);
-  const records = readPredictions(options.path);
-  const itemFile = resolveItemPath(options.itemPath);
-  const itemText = readTextFile(itemFile, 'item file');
-  let evaluation: CalcEvaluation;
+  const parsedFiles = options.paths.map(readPredictions);
+  const itemText = readTextFile(resolveItemPath(options.itemPath), 'item file');
+  let blocks: CalcEvaluation[];
   try {
-    evaluation = evaluateCalc(assertRecordList(records), itemText);
+    blocks = evaluateCalcFiles(parsedFiles, itemText);
   } catch (err) {
-    if (err instanceof CalcInputError) throw new BadInputError(`${options.path}: ${err.message}`);
+    if (err instanceof CalcInputError) throw new BadInputError(`${options.paths[err.fileIndex]}: ${err.message}`);
     throw err;
   }
-  const { metrics, invalidPredictions } = evaluation;
-  if (!options.json) return formatCalcPyStdout(metrics, invalidPredictions);
-  const { n, invalid, k, hr, ndcg, n_beam } = metrics;
-  return `${JSON.stringify({ n, invalid, k, hr, ndcg, n_beam })}\n`;
+  if (!options.json) {
+    return blocks.map(({ metrics, invalidPredictions }) => formatCalcPyStdout(metrics, invalidPredictions)).join('');
+  }
+  return blocks
+    .map(({ metrics: { n, invalid, k, hr, ndcg, n_beam } }) => `${JSON.stringify({ n, invalid, k, hr, ndcg, n_beam })}\n`)
+    .join('');
 }
 
 function main(): void {
@@ -107,7 +125,7 @@ function main(): void {
     process.stdout.write(run(process.argv.slice(2)));
   } catch (err) {
     if (!(err instanceof BadInputError)) throw err;
-    // One line, whatever the underlying message contains.
+    // Exactly one line, even if an underlying message has line breaks.
     process.stderr.write(`calc: error: ${err.message.replace(/\s*\n\s*/g, ' ')}\n`);
     process.exitCode = EXIT_BAD_INPUT;
   }
