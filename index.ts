@@ -1,14 +1,14 @@
 // Wiring only: read and validate the stack's config, then build the stack its role names.
 import { readStackConfig } from "./components/config/readStackConfig";
+import { evalStack } from "./components/evalStack";
 import { trainStack } from "./components/trainStack";
 
-const { config, secrets } = readStackConfig();
-
-export = (() => {
+export = (async () => {
+    const { config, secrets } = readStackConfig();
     switch (config.role) {
         case "train":
             return trainStack(config, secrets);
         case "eval":
-            throw new Error("the eval stack is not implemented yet (issue 3)");
+            return evalStack(config, secrets);
     }
 })();

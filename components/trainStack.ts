@@ -26,8 +26,9 @@ export function trainStack(config: StackConfig, secrets: StackSecrets) {
         repos: config.repos,
         env: config.env,
     };
+    const trainRuns = config.train.runs;
     const runs: TrainRun[] = [];
-    for (const run of config.train.runs) {
+    for (const run of trainRuns) {
         const previous = runs[runs.length - 1];
         runs.push(
             new TrainRun(run.name, {
@@ -58,18 +59,19 @@ export function trainStack(config: StackConfig, secrets: StackSecrets) {
             mllmJax: results[0].mllmJaxCommit,
             miniOneRec: results[0].miniOneRecCommit,
         })),
-        runs: pulumi.all(
+        runs: pulumi.output(
             Object.fromEntries(
-                runs.map((r) => [
-                    r.runId.replace(/-[0-9a-f]{12}$/, ""),
-                    pulumi.output({
+                runs.map((r, i) => [
+                    trainRuns[i].name,
+                    {
                         runId: r.runId,
+                        outputDir: trainRuns[i].outputDir,
                         checkpoints: r.checkpoints,
                         exitCodes: r.exitCodes,
                         process0Worker: r.process0Worker,
                         trainSeconds: r.trainSeconds,
                         logUris: r.logUris,
-                    }),
+                    },
                 ]),
             ),
         ),

@@ -148,3 +148,59 @@ describe("loadConfig errors name the key, the value and the fix", () => {
         assert.deepStrictEqual(problems.map((p) => p.split(". Fix:")[0]), ['tpu-sft:local.hosts = [{"host":"10.9.0.2"}]: lists 1 hosts but v6e-16 has 4']);
     });
 });
+
+describe("loadConfig on the checked-in Pulumi.eval.yaml", () => {
+    function evalRaw(mutate?: (values: Record<string, any>) => void, extra?: Partial<RawConfig>): RawConfig {
+        const values = clone(stackFileValues("eval"));
+        mutate?.(values);
+        return { stack: "eval", gcpProject: "my-proj", values, secretsSet: { wandbApiKey: true, sshPrivateKey: false }, ...extra };
+    }
+
+    it("accepts the SOP's eval values: one v6e-8 host in europe-west4-a, MLLM-JAX 3be8272, two runs", () => {
+        const cfg = loadConfig(evalRaw());
+        assert.strictEqual(cfg.shape.hosts, 1);
+        assert.strictEqual(cfg.tpu.zone, "europe-west4-a");
+        assert.strictEqual(cfg.repos.mllmJax.commit, "3be8272");
+        assert.strictEqual(cfg.bucket.create, false);
+        assert.deepStrictEqual(cfg.eval?.runs.map((r) => [r.name, r.trainRun, r.checkpoint]), [["office", "office", "best"], ["industrial", "industrial", "last"]]);
+        assert.strictEqual(cfg.eval?.trainStack, "organization/tpu-sft/train");
+        assert.strictEqual(cfg.eval?.requireZeroInvalid, true);
+    });
+
+    it("K lists that are not increasing", () => {
+        assert.deepStrictEqual(problemsOf(evalRaw((v) => (v.eval.runs[1].topk = [1, 5, 3]))).map((p) => p.split(". Fix:")[0]), [
+            "tpu-sft:eval.runs[1].topk = [1,5,3]: must be strictly increasing, e.g. [1, 3, 5, 10, 20, 50]",
+        ]);
+    });
+
+    it("W&B online without a key, on the eval stack too", () => {
+        assert.match(problemsOf(evalRaw(undefined, { secretsSet: { wandbApiKey: false, sshPrivateKey: false } }))[0], /^tpu-sft:wandbApiKey = \(unset\): W&B mode is online but the API key secret is not set\. Fix: pulumi config set --secret tpu-sft:wandbApiKey <key> --stack eval/);
+    });
+
+    it("both a train stack and explicit checkpoints, or neither", () => {
+        const both = problemsOf(evalRaw((v) => (v.eval.checkpoints = { office: { best: { uri: "gs://bkt/p/sft_state_best.msgpack", crc32c: "IcOvzQ==", size: 5 } }, industrial: { last: { uri: "gs://bkt/p/sft_state_last.msgpack", crc32c: "IcOvzQ==", size: 5 } } })));
+        assert.match(both[0], /^tpu-sft:eval\.trainStack = "organization\/tpu-sft\/train": and eval\.checkpoints are both set; choose one source/);
+        const neither = problemsOf(evalRaw((v) => delete v.eval.trainStack));
+        assert.match(neither[0], /^tpu-sft:eval\.trainStack = \(unset\): names no source of checkpoints/);
+    });
+
+    it("explicit checkpoints must cover every eval run, with a gs:// URI and a base64 crc32c", () => {
+        const problems = problemsOf(evalRaw((v) => {
+            delete v.eval.trainStack;
+            v.eval.checkpoints = { office: { best: { uri: "gs://bkt/p/sft_state_best.msgpack", crc32c: "IcOvzQ==", size: 5 } } };
+        }));
+        assert.deepStrictEqual(problems.map((p) => p.split(". Fix:")[0]), ['tpu-sft:eval.runs[1].trainRun = "industrial": has no \'last\' checkpoint under eval.checkpoints']);
+        const malformed = problemsOf(evalRaw((v) => {
+            delete v.eval.trainStack;
+            v.eval.checkpoints = { office: { best: { uri: "s3://b/x.msgpack", crc32c: "abc", size: 5 } } };
+        }));
+        assert.deepStrictEqual(malformed.map((p) => p.split(". Fix:")[0]), [
+            'tpu-sft:eval.checkpoints.office.best.uri = "s3://b/x.msgpack": must be a gs:// URI of a .msgpack checkpoint',
+            "tpu-sft:eval.checkpoints.office.best.crc32c = \"abc\": must be a base64 crc32c as GCS reports it, e.g. 'IcOvzQ=='",
+        ]);
+    });
+
+    it("duplicate eval run names", () => {
+        assert.match(problemsOf(evalRaw((v) => (v.eval.runs[1].name = "office")))[0], /^tpu-sft:eval\.runs\[1\]\.name = "office": repeats eval\.runs\[0\]\.name/);
+    });
+});

@@ -131,6 +131,26 @@ export function loadConfig(raw: RawConfig): StackConfig {
         }
     }
 
+    if (cfg.role === "eval") {
+        if (!cfg.eval) {
+            add("eval", "is required for an eval stack", set("eval.trainStack", "organization/tpu-sft/train"), "(unset)");
+        } else {
+            const sources = [cfg.eval.trainStack, cfg.eval.checkpoints].filter((s) => s !== undefined).length;
+            if (sources !== 1) {
+                add("eval.trainStack", sources === 0 ? "names no source of checkpoints" : "and eval.checkpoints are both set; choose one source", `${set("eval.trainStack", "organization/tpu-sft/train")}, or list explicit gs:// checkpoints under eval.checkpoints`);
+            }
+            checkUnique(cfg.eval.runs.map((r) => r.name), "eval.runs", "name", add, set);
+            checkUnique(cfg.eval.runs.map((r) => r.outputDir), "eval.runs", "outputDir", add, set);
+            if (cfg.eval.checkpoints) {
+                cfg.eval.runs.forEach((run, i) => {
+                    if (!cfg.eval?.checkpoints?.[run.trainRun]?.[run.checkpoint]) {
+                        add(`eval.runs.${i}.trainRun`, `has no '${run.checkpoint}' checkpoint under eval.checkpoints`, set(`eval.checkpoints.${run.trainRun}.${run.checkpoint}.uri`, "gs://bucket/prefix/run/sft_state_best.msgpack"), run.trainRun);
+                    }
+                });
+            }
+        }
+    }
+
     const region = cfg.tpu.zone.replace(/-[a-z]$/, "");
     const bucketName = cfg.bucket.name ?? `${raw.gcpProject ?? "project"}-mllm-jax-artifacts`;
     const bucketProblem = checkBucketName(bucketName);

@@ -118,6 +118,48 @@ export const trainSchema = z.object({
     graceSeconds: intish(0, 3600).default(30),
 });
 
+const crc32c = z.string().regex(/^[A-Za-z0-9+/]{6}==$/, "must be a base64 crc32c as GCS reports it, e.g. 'IcOvzQ=='");
+
+/** A checkpoint made elsewhere, named explicitly instead of through the train stack. */
+export const explicitCheckpointSchema = z.object({
+    uri: z.string().regex(/^gs:\/\/[a-z0-9][a-z0-9_.-]*[a-z0-9]\/.+\.msgpack$/, "must be a gs:// URI of a .msgpack checkpoint"),
+    crc32c,
+    size: intish(1, Number.MAX_SAFE_INTEGER),
+});
+
+export const evalRunSchema = z.object({
+    name: runName,
+    /** The train run (a key of the train stack's `runs` output, or of eval.checkpoints) whose checkpoint to evaluate. */
+    trainRun: runName,
+    checkpoint: checkpointKind,
+    /** Eval YAML, relative to the MLLM-JAX checkout; its train.resume_from_checkpoint decides where the checkpoint goes. */
+    config: repoRelativePath.refine((p) => /\.ya?ml$/.test(p), "must name a .yaml file"),
+    /** The eval YAML's output_dir (where eval_predictions*.json are written). */
+    outputDir: repoRelativePath,
+    /** MiniOneRec info file for calc.py, relative to the MLLM-JAX checkout. */
+    itemFile: repoRelativePath,
+    topk: z
+        .array(intish(1, 1000))
+        .min(1)
+        .refine((k) => k.every((v, i) => i === 0 || v > k[i - 1]), "must be strictly increasing, e.g. [1, 3, 5, 10, 20, 50]")
+        .default([1, 3, 5, 10, 20, 50]),
+});
+export type EvalRunConfig = z.infer<typeof evalRunSchema>;
+
+export const evalSchema = z.object({
+    /** Full name of the train stack to read checkpoints from, e.g. organization/tpu-sft/train. */
+    trainStack: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/, "must be a stack name such as organization/tpu-sft/train").optional(),
+    /** Or explicit checkpoints: run name → kind → {uri, crc32c, size}. */
+    checkpoints: z.record(runName, z.object({ best: explicitCheckpointSchema.optional(), last: explicitCheckpointSchema.optional() })).optional(),
+    runs: z.array(evalRunSchema).min(1),
+    /** Fail the stack when any computation counts an invalid prediction (the SOP expects 0). */
+    requireZeroInvalid: boolish.default(true),
+    timeLimitMinutes: intish(1, 7 * 24 * 60).default(240),
+    pollSeconds: intish(1, 3600).default(30),
+    progressSeconds: intish(1, 3600).default(120),
+    graceSeconds: intish(0, 3600).default(30),
+});
+
 export const localTargetSchema = z.object({
     /** One entry per worker, in worker order. */
     hosts: z.array(z.object({ host: z.string().min(1), port: intish(1, 65535).default(22) })).min(1),
@@ -136,6 +178,7 @@ export const stackSchema = z.object({
     bucket: bucketSchema.default(bucketSchema.parse({})),
     wandb: wandbSchema,
     train: trainSchema.optional(),
+    eval: evalSchema.optional(),
     local: localTargetSchema.optional(),
 });
 export type StackSchemaOutput = z.infer<typeof stackSchema>;

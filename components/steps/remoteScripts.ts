@@ -9,7 +9,7 @@ import { bashWithEnv } from "../shell/quote";
 
 export const REMOTE_SCRIPT_DIR = path.resolve(__dirname, "..", "..", "scripts", "remote");
 
-export type StepName = "bootstrap" | "launch" | "wait" | "locate" | "upload" | "download" | "calc";
+export type StepName = "bootstrap" | "launch" | "wait" | "locate" | "upload" | "download" | "evalreport" | "calc" | "artifacts";
 
 const scriptCache = new Map<string, string>();
 
@@ -154,6 +154,74 @@ export function uploadCommand(inputs: UploadInputs): string {
         DEST_URI: inputs.destUri,
         EXPECT_SIZE: String(inputs.size),
         EXPECT_CRC32C: inputs.crc32c,
+    });
+}
+
+export interface DownloadInputs {
+    readonly srcUri: string;
+    /** The eval YAML; its train.resume_from_checkpoint decides where the file goes. */
+    readonly config: string;
+    readonly kind: "best" | "last";
+    readonly size: number;
+    readonly crc32c: string;
+    readonly storageEnv: StorageEnv;
+}
+
+export function downloadCommand(inputs: DownloadInputs): string {
+    return stepCommand("download", {
+        ...inputs.storageEnv,
+        SRC_URI: inputs.srcUri,
+        JOB_CONFIG: inputs.config,
+        KIND: inputs.kind,
+        EXPECT_SIZE: String(inputs.size),
+        EXPECT_CRC32C: inputs.crc32c,
+    });
+}
+
+export interface EvalReportInputs {
+    readonly runId: string;
+    /** The eval config's output_dir, relative to the checkout. */
+    readonly outputDir: string;
+    readonly wandbMode: "online" | "offline" | "disabled";
+}
+
+export function evalReportCommand(inputs: EvalReportInputs): string {
+    return stepCommand("evalreport", { RUN_ID: inputs.runId, OUTPUT_DIR: inputs.outputDir, WANDB_MODE: inputs.wandbMode });
+}
+
+export interface CalcInputs extends PythonEnvInputs {
+    readonly runId: string;
+    readonly outputDir: string;
+    /** The MiniOneRec info file, relative to the checkout. */
+    readonly itemFile: string;
+}
+
+export function calcCommand(inputs: CalcInputs): string {
+    return stepCommand("calc", {
+        RUN_ID: inputs.runId,
+        OUTPUT_DIR: inputs.outputDir,
+        ITEM_FILE: inputs.itemFile,
+        ENV_MODE: inputs.mode,
+        CONDA_ENV: inputs.condaEnv,
+    });
+}
+
+export interface ArtifactsInputs {
+    readonly runId: string;
+    readonly outputDir: string;
+    readonly itemFile: string;
+    /** gs://bucket/prefix/eval/<run> */
+    readonly destPrefix: string;
+    readonly storageEnv: StorageEnv;
+}
+
+export function artifactsCommand(inputs: ArtifactsInputs): string {
+    return stepCommand("artifacts", {
+        ...inputs.storageEnv,
+        RUN_ID: inputs.runId,
+        OUTPUT_DIR: inputs.outputDir,
+        ITEM_FILE: inputs.itemFile,
+        DEST_PREFIX: inputs.destPrefix,
     });
 }
 

@@ -88,3 +88,45 @@ export const uploadResult = z.object({
     skipped: z.boolean(),
 });
 export type UploadResult = z.infer<typeof uploadResult>;
+
+export const downloadResult = z.object({
+    path: z.string(),
+    size: z.number().int().nonnegative(),
+    crc32c: crc32cBase64,
+    skipped: z.boolean(),
+});
+
+/** eval_predictions.metrics.json as the MLLM-JAX evaluator writes it (its RankingMetrics dataclass). */
+export const evaluatorMetrics = z.object({
+    hr: z.record(z.string().regex(/^\d+$/), z.number()),
+    ndcg: z.record(z.string().regex(/^\d+$/), z.number()),
+    topk: z.array(z.number().int().positive()),
+    n_samples: z.number().int().nonnegative(),
+    n_beams: z.number().int().nonnegative(),
+    invalid_prediction_count: z.number().int().nonnegative(),
+});
+export type EvaluatorMetrics = z.infer<typeof evaluatorMetrics>;
+
+export const evalReportResult = z.object({
+    host: z.string(),
+    wandbUrl: z.string(),
+    predictionsPath: z.string(),
+    metrics: evaluatorMetrics,
+});
+
+export const calcResult = z.object({
+    host: z.string(),
+    stdoutPath: z.string(),
+    stdoutLines: z.number().int().nonnegative(),
+    tail: z.string(),
+});
+
+const artifact = z.object({ uri: z.string().startsWith("gs://"), size: z.number().int().nonnegative(), crc32c: crc32cBase64 });
+export const artifactsResult = z.object({
+    "eval_predictions.json": artifact,
+    "eval_predictions.metrics.json": artifact,
+    "eval.log": artifact,
+    "calc.stdout": artifact,
+    "items.txt": artifact,
+});
+export type ArtifactsResult = z.infer<typeof artifactsResult>;

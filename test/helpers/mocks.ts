@@ -24,8 +24,20 @@ export function plain<T = any>(value: unknown): T {
     return (isSecret(value) ? (value as Record<string, unknown>).value : value) as T;
 }
 
+/** What the eval-side steps answer; defaults come from a calc.py reference case (upstream's own numbers). */
+export interface EvalAnswers {
+    /** calc.py's stdout tail. */
+    calcTail: string;
+    /** eval_predictions.metrics.json as the evaluator writes it. */
+    metrics: Record<string, unknown>;
+    wandbUrl: string;
+}
+
 export class StackMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
+    /** Outputs of the train stack a StackReference reads; undefined makes the reference fail like a missing stack. */
+    trainStackOutputs: Record<string, unknown> | undefined;
+    evalAnswers: EvalAnswers | undefined;
     constructor(private readonly holder = 2, private readonly workers = 4) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
@@ -42,6 +54,12 @@ export class StackMocks implements pulumi.runtime.Mocks {
                 break;
             case "command:local:Command":
                 state.stdout = JSON.stringify({ privateKey: "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n", publicKey: FAKE_PUBLIC_KEY });
+                break;
+            case "pulumi:pulumi:StackReference":
+                if (!this.trainStackOutputs) {
+                    throw new Error(`unknown stack "${args.inputs.name}"`);
+                }
+                state.outputs = this.trainStackOutputs;
                 break;
             case "command:remote:Command":
                 state.stdout = this.remoteStdout(args.inputs);
@@ -83,9 +101,25 @@ export class StackMocks implements pulumi.runtime.Mocks {
             }
             case "upload":
                 return result({ uri: env("DEST_URI"), size: Number(env("EXPECT_SIZE")), crc32c: env("EXPECT_CRC32C"), skipped: false });
+            case "download":
+                return result({ path: `/root/MLLM-JAX/runs/x/sft_state_${env("KIND")}.msgpack`, size: Number(env("EXPECT_SIZE")), crc32c: env("EXPECT_CRC32C"), skipped: false });
+            case "evalreport":
+                return result({ host, wandbUrl: this.eval().wandbUrl, predictionsPath: `/root/MLLM-JAX/${env("OUTPUT_DIR")}/eval_predictions.json`, metrics: this.eval().metrics });
+            case "calc":
+                return result({ host, stdoutPath: "/root/tpu-sft-runs/x/calc.stdout", stdoutLines: 5, tail: this.eval().calcTail });
+            case "artifacts": {
+                const prefix = env("DEST_PREFIX");
+                const entry = (file: string) => ({ uri: `${prefix}/${file}`, size: 10, crc32c: "AAAAAA==" });
+                return result(Object.fromEntries(["eval_predictions.json", "eval_predictions.metrics.json", "eval.log", "calc.stdout", "items.txt"].map((f) => [f, entry(f)])));
+            }
             default:
                 throw new Error(`mock: unknown step ${step}`);
         }
+    }
+
+    private eval(): EvalAnswers {
+        if (!this.evalAnswers) throw new Error("mock: evalAnswers not set");
+        return this.evalAnswers;
     }
 
     private workerOf(host: string): number {

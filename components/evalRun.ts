@@ -1,0 +1,152 @@
+/**
+ * One eval run on a single-host slice: download the handed-off checkpoint (verified) → eval, detached and
+ * polled → report (W&B URL, evaluator metrics) → calc.py on the host → upload the artifacts → cross-check
+ * the three metric computations. Its outputs are the metrics, only when all three agree.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { remote, types } from "@pulumi/command";
+import { EvalRunConfig } from "./config/schema";
+import { HandedOffCheckpoint } from "./evalCheckpoints";
+import { BucketReaderOptions, readObject } from "./metrics/bucketReader";
+import { assertRecordList, computeCalcMetrics, parseCalcPyStdout } from "./metrics/calc";
+import { Agreement, crossCheck, fromCalcPy, fromEvaluator, fromTypeScript } from "./metrics/crossCheck";
+import { artifactsCommand, calcCommand, downloadCommand, evalReportCommand, gcsUri, launchCommand, StorageEnv, waitCommand } from "./steps/remoteScripts";
+import { artifactsResult, ArtifactsResult, calcResult, downloadResult, evalReportResult, parseStepResult, waitResult } from "./steps/results";
+import { runId, wallSeconds } from "./trainRun";
+
+export interface EvalRunArgs {
+    readonly run: EvalRunConfig;
+    /** The single host's connection. */
+    readonly connection: pulumi.Output<types.input.remote.ConnectionArgs>;
+    readonly checkpoint: HandedOffCheckpoint;
+    /** What must finish first (bootstrap, the previous eval run: they share the TPU). */
+    readonly after: readonly pulumi.Resource[];
+    /** Everything else that defines the run (commits, env pins, slice). */
+    readonly identity: Readonly<Record<string, unknown>>;
+    readonly env: { readonly mode: "conda" | "system-python"; readonly condaEnv: string };
+    readonly wandbMode: "online" | "offline" | "disabled";
+    readonly bucketName: string;
+    /** Artifacts go to gs://<bucket>/<prefix>/eval/<run>/. */
+    readonly prefix: string;
+    readonly timing: { readonly timeLimitMinutes: number; readonly pollSeconds: number; readonly progressSeconds: number; readonly graceSeconds: number };
+    readonly requireZeroInvalid: boolean;
+    readonly storageEnv: StorageEnv;
+    /** How this program reads the bucket (the emulator on the local target). */
+    readonly bucketReader: BucketReaderOptions;
+}
+
+export interface EvalRunOutputs {
+    readonly n: number;
+    readonly invalid: number;
+    readonly k: number[];
+    readonly hr: Record<string, number>;
+    readonly ndcg: Record<string, number>;
+    readonly wandbUrl: string;
+    readonly checkpoint: HandedOffCheckpoint;
+    readonly artifacts: Record<string, string>;
+    readonly agreement: { agree: true; maxAbsDiff: number; sources: string[]; table: string };
+    readonly evalSeconds: number;
+}
+
+/** Fetches the predictions and item file from the bucket and checks the three computations agree. */
+export async function crossCheckFromBucket(
+    runName: string,
+    artifacts: ArtifactsResult,
+    calcTail: string,
+    evaluatorMetrics: Parameters<typeof fromEvaluator>[0],
+    options: { requireZeroInvalid: boolean; topk: readonly number[]; reader: BucketReaderOptions },
+): Promise<{ agreement: Agreement; sources: ReturnType<typeof fromTypeScript>[] }> {
+    const [predictions, items] = await Promise.all([
+        readObject(artifacts["eval_predictions.json"].uri, options.reader),
+        readObject(artifacts["items.txt"].uri, options.reader),
+    ]);
+    const records = assertRecordList(JSON.parse(predictions.toString("utf8")));
+    const typescript = fromTypeScript(computeCalcMetrics(records, items.toString("utf8")));
+    const sources = [fromCalcPy(parseCalcPyStdout(calcTail)), fromEvaluator(evaluatorMetrics), typescript];
+    const agreement = crossCheck(sources, { requireZeroInvalid: options.requireZeroInvalid, expectedK: options.topk });
+    if (!agreement.agree) {
+        throw new Error(`eval run ${runName}: the metric computations disagree, so no metrics are recorded:\n${agreement.problems.map((p) => `  - ${p}`).join("\n")}\n${agreement.table}`);
+    }
+    return { agreement, sources: [typescript] };
+}
+
+export class EvalRun extends pulumi.ComponentResource {
+    public readonly runId: string;
+    /** The last command on the host; the next eval run starts after it. */
+    public readonly done: remote.Command;
+    public readonly outputs: pulumi.Output<EvalRunOutputs>;
+
+    constructor(name: string, args: EvalRunArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tpu-sft:steps:EvalRun", name, {}, opts);
+        const { run, connection } = args;
+        // The checkpoint's identity is part of the run's: a new checkpoint re-runs download, eval and cross-check.
+        this.runId = runId({ name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] }, { ...args.identity, checkpoint: args.checkpoint, itemFile: run.itemFile, wandb: args.wandbMode });
+        const command = (step: string, create: pulumi.Input<string>, dependsOn: pulumi.Resource[], timeout = "60m") =>
+            new remote.Command(`${name}-${step}`, { connection, create, addPreviousOutputInEnv: false }, { parent: this, dependsOn, customTimeouts: { create: timeout, update: timeout } });
+
+        const download = command(
+            "download",
+            downloadCommand({ srcUri: args.checkpoint.uri, config: run.config, kind: run.checkpoint, size: args.checkpoint.size, crc32c: args.checkpoint.crc32c, storageEnv: args.storageEnv }),
+            [...args.after],
+        );
+        const job = { runId: this.runId, config: run.config, mode: args.env.mode, condaEnv: args.env.condaEnv, jobMode: "eval" as const, processCount: 1 };
+        const launch = command("eval-launch", launchCommand(job), [download]);
+        const wait = new remote.Command(
+            `${name}-eval-wait`,
+            {
+                connection,
+                create: waitCommand({
+                    ...job,
+                    timeLimitSeconds: args.timing.timeLimitMinutes * 60,
+                    pollSeconds: args.timing.pollSeconds,
+                    progressSeconds: args.timing.progressSeconds,
+                    graceSeconds: args.timing.graceSeconds,
+                    tailLines: 40,
+                    logUri: "",
+                    storageEnv: args.storageEnv,
+                }),
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [launch] },
+        );
+        const report = command("eval-report", evalReportCommand({ runId: this.runId, outputDir: run.outputDir, wandbMode: args.wandbMode }), [wait]);
+        const calc = command("calc", calcCommand({ runId: this.runId, outputDir: run.outputDir, itemFile: run.itemFile, mode: args.env.mode, condaEnv: args.env.condaEnv }), [wait]);
+        const artifacts = command(
+            "artifacts",
+            artifactsCommand({ runId: this.runId, outputDir: run.outputDir, itemFile: run.itemFile, destPrefix: gcsUri(args.bucketName, args.prefix, "eval", run.name), storageEnv: args.storageEnv }),
+            [report, calc],
+        );
+        this.done = artifacts;
+
+        const parsed = pulumi.all([download.stdout, wait.stdout, report.stdout, calc.stdout, artifacts.stdout]).apply(([d, w, r, c, a]) => ({
+            download: parseStepResult(`${name} download`, d, downloadResult),
+            wait: parseStepResult(`${name} eval wait`, w, waitResult),
+            report: parseStepResult(`${name} eval report`, r, evalReportResult),
+            calc: parseStepResult(`${name} calc`, c, calcResult),
+            artifacts: parseStepResult(`${name} artifacts`, a, artifactsResult),
+        }));
+        this.outputs = parsed.apply(async (steps) => {
+            const { agreement, sources } = await crossCheckFromBucket(run.name, steps.artifacts, steps.calc.tail, steps.report.metrics, {
+                requireZeroInvalid: args.requireZeroInvalid,
+                topk: run.topk,
+                reader: args.bucketReader,
+            });
+            const ts = sources[0];
+            pulumi.log.info(`eval run ${run.name}: calc.py, metrics.json and TypeScript agree (max |Δ| ${agreement.maxAbsDiff.toExponential(2)})\n${agreement.table}`, this);
+            const keyed = (values: readonly number[]) => Object.fromEntries(ts.k.map((k, i) => [String(k), values[i]]));
+            return {
+                n: ts.n ?? 0,
+                invalid: ts.invalid,
+                k: [...ts.k],
+                hr: keyed(ts.hr),
+                ndcg: keyed(ts.ndcg),
+                wandbUrl: steps.report.wandbUrl,
+                checkpoint: args.checkpoint,
+                artifacts: Object.fromEntries(Object.entries(steps.artifacts).map(([file, a]) => [file, a.uri])),
+                agreement: { agree: true as const, maxAbsDiff: agreement.maxAbsDiff, sources: ["calc.py", "metrics.json", "typescript"], table: agreement.table },
+                evalSeconds: wallSeconds([steps.wait]),
+            };
+        });
+        this.registerOutputs({ runId: this.runId, outputs: this.outputs });
+    }
+}

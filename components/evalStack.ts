@@ -1,0 +1,60 @@
+/**
+ * The eval stack: a single-host slice in another zone, the checkpoints handed off by the train stack
+ * (or named explicitly), and the eval runs one after another; its outputs are HR@K and NDCG@K per run.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { StackConfig } from "./config/loadConfig";
+import { StackSecrets } from "./config/readStackConfig";
+import { CheckpointCatalog, matchEvalCheckpoints, readTrainStackCheckpoints } from "./evalCheckpoints";
+import { EvalRun } from "./evalRun";
+import { provisionSlice, storageEnvFor } from "./slice";
+
+export async function evalStack(config: StackConfig, secrets: StackSecrets) {
+    const evalConfig = config.eval;
+    if (!evalConfig) {
+        throw new Error("evalStack needs the eval section (loadConfig guarantees it for role eval)");
+    }
+    if (config.shape.hosts !== 1) {
+        throw new Error(`the eval stack runs on one host, but ${config.tpu.acceleratorType} has ${config.shape.hosts}; use a single-host type such as v6e-8`);
+    }
+    // Resolved before any resource exists, so a missing run or checkpoint kind creates nothing.
+    const catalog: CheckpointCatalog = evalConfig.trainStack ? await readTrainStackCheckpoints(evalConfig.trainStack) : (evalConfig.checkpoints ?? {});
+    const checkpoints = matchEvalCheckpoints(evalConfig.runs, catalog, evalConfig.trainStack ? `train stack ${evalConfig.trainStack}` : "eval.checkpoints");
+
+    const slice = provisionSlice(config, secrets);
+    const identity = {
+        slice: { acceleratorType: config.tpu.acceleratorType, vm: config.vmName, zone: config.tpu.zone },
+        repos: config.repos,
+        env: config.env,
+    };
+    const runs: EvalRun[] = [];
+    for (const run of evalConfig.runs) {
+        const previous = runs[runs.length - 1];
+        runs.push(
+            new EvalRun(run.name, {
+                run,
+                connection: slice.connections[0],
+                checkpoint: checkpoints[run.name],
+                // One TPU: an eval run starts after the previous one has finished.
+                after: [...slice.bootstrap.commands, ...(previous ? [previous.done] : [])],
+                identity,
+                env: { mode: config.env.mode, condaEnv: config.env.condaEnv },
+                wandbMode: config.wandb.mode,
+                bucketName: config.bucketName,
+                prefix: config.bucket.prefix,
+                timing: evalConfig,
+                requireZeroInvalid: evalConfig.requireZeroInvalid,
+                storageEnv: storageEnvFor(config),
+                bucketReader: { apiEndpoint: config.target === "local" ? config.local?.storageEndpoint : undefined, projectId: config.gcpProject },
+            }),
+        );
+    }
+    const bootstrap = slice.bootstrap.results;
+    return {
+        tpu: { name: slice.hosts.name, zone: config.tpu.zone, acceleratorType: config.tpu.acceleratorType, hosts: config.shape.hosts },
+        bucket: config.bucketName,
+        sshPublicKey: slice.sshPublicKey,
+        commits: bootstrap.apply((results) => ({ mllmJax: results[0].mllmJaxCommit, miniOneRec: results[0].miniOneRecCommit })),
+        evalRuns: pulumi.output(Object.fromEntries(runs.map((r, i) => [evalConfig.runs[i].name, r.outputs]))),
+    };
+}

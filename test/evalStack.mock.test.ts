@@ -1,0 +1,158 @@
+// Builds the eval stack from the checked-in Pulumi.eval.yaml under Pulumi mocks, with a mocked train
+// StackReference and an in-memory Cloud Storage. The eval steps answer with upstream calc.py's own numbers
+// for a reference case (shared/calc-examples), so the three-way cross-check runs on real figures.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { asPulumiConfig, clone, REPO_ROOT, stackFileValues } from "./helpers/trainConfig";
+import { EvalAnswers, plain, StackMocks } from "./helpers/mocks";
+import { installFakeStorage, objects, removeFakeStorage } from "./helpers/fakeStorage";
+
+const CASE = path.resolve(REPO_ROOT, "..", "shared", "calc-examples", "c03_rank_boundaries");
+const BUCKET = "my-proj-mllm-jax-artifacts";
+
+function trainRuns() {
+    return {
+        office: { runId: "office-aaaaaaaaaaaa", checkpoints: { best: { uri: `gs://${BUCKET}/sft_match_official/office/sft_state_best.msgpack`, size: 3560000000, crc32c: "IcOvzQ==" } } },
+        industrial: { runId: "industrial-bbbbbbbbbbbb", checkpoints: { last: { uri: `gs://${BUCKET}/sft_match_official/industrial/sft_state_last.msgpack`, size: 3560000001, crc32c: "AAAAAA==" } } },
+    };
+}
+
+function upstreamAnswers(): EvalAnswers {
+    const expected = JSON.parse(fs.readFileSync(path.join(CASE, "expected.json"), "utf8"));
+    const keyed = (values: number[]) => Object.fromEntries(expected.k.map((k: number, i: number) => [String(k), values[i]]));
+    return {
+        calcTail: fs.readFileSync(path.join(CASE, "expected.txt"), "utf8"),
+        metrics: { hr: keyed(expected.hr), ndcg: keyed(expected.ndcg), topk: expected.k, n_samples: expected.n, n_beams: expected.n_beam, invalid_prediction_count: expected.invalid },
+        wandbUrl: "https://wandb.ai/entity/minionerec-sid-sft/runs/9cl15w2e",
+    };
+}
+
+async function buildEvalStack(options: { mutate?: (v: Record<string, any>) => void; train?: Record<string, unknown> | null; answers?: EvalAnswers; mocks?: StackMocks } = {}) {
+    // One worker: a v6e-8 slice is a single host.
+    const mocks = options.mocks ?? new StackMocks(0, 1);
+    mocks.trainStackOutputs = options.train === null ? undefined : { runs: options.train ?? trainRuns() };
+    mocks.evalAnswers = options.answers ?? upstreamAnswers();
+    await pulumi.runtime.setMocks(mocks, "tpu-sft", "eval", false);
+    const values = clone(stackFileValues("eval"));
+    options.mutate?.(values);
+    pulumi.runtime.setAllConfig({ ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": "k0123456789" }, ["tpu-sft:wandbApiKey"]);
+    const { readStackConfig } = await import("../components/config/readStackConfig");
+    const { evalStack } = await import("../components/evalStack");
+    const { config, secrets } = readStackConfig();
+    const outputs = await evalStack(config, secrets);
+    const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<any> }).promise();
+    return { mocks, outputs: resolved };
+}
+
+describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", function () {
+    this.timeout(30000);
+    before(() => {
+        installFakeStorage();
+        const predictions = fs.readFileSync(path.join(CASE, "predictions.json"));
+        const items = fs.readFileSync(path.join(CASE, "items.txt"));
+        for (const run of ["office", "industrial"]) {
+            objects.set(`gs://${BUCKET}/sft_match_official/eval/${run}/eval_predictions.json`, predictions);
+            objects.set(`gs://${BUCKET}/sft_match_official/eval/${run}/items.txt`, items);
+        }
+    });
+    after(removeFakeStorage);
+
+    it("creates one single-host v6e-8 in europe-west4-a and runs every eval step on that one host, in order", async () => {
+        const { mocks } = await buildEvalStack();
+        const vms = mocks.ofType("gcp:tpu/v2Vm:V2Vm");
+        assert.strictEqual(vms.length, 1);
+        assert.strictEqual(vms[0].inputs.acceleratorType, "v6e-8");
+        assert.strictEqual(vms[0].inputs.zone, "europe-west4-a");
+        assert.strictEqual(mocks.ofType("gcp:storage/bucket:Bucket").length, 0, "the eval stack never creates the bucket");
+        const names = mocks.ofType("command:remote:Command").map((c) => c.name);
+        assert.deepStrictEqual(names.sort(), [
+            "bootstrap-w0",
+            ...["office", "industrial"].flatMap((r) => ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait"].map((s) => `${r}-${s}`)),
+        ].sort());
+        const hosts = new Set(mocks.ofType("command:remote:Command").map((c) => plain(c.inputs.connection).host));
+        assert.deepStrictEqual([...hosts], ["34.1.2.10"]);
+    });
+
+    it("downloads each run's checkpoint from the train stack's output with its size and crc32c, into the eval config's path", async () => {
+        const { mocks } = await buildEvalStack();
+        const download = mocks.ofType("command:remote:Command").find((c) => c.name === "industrial-download")!;
+        assert.match(download.inputs.create, /(^| )SRC_URI=gs:\/\/my-proj-mllm-jax-artifacts\/sft_match_official\/industrial\/sft_state_last\.msgpack /);
+        assert.match(download.inputs.create, /(^| )EXPECT_CRC32C=AAAAAA== EXPECT_SIZE=3560000001 /);
+        assert.match(download.inputs.create, / JOB_CONFIG=projects\/minionerec\/sft\/configs\/sid_sft_jax_qwen25_1p5b_base_industrial_v6e16_eval_from_last_rightpad_mu_fp32\.yaml /);
+        assert.match(download.inputs.create, / KIND=last /);
+        const launch = mocks.ofType("command:remote:Command").find((c) => c.name === "office-eval-launch")!;
+        assert.match(launch.inputs.create, / JOB_MODE=eval /);
+        assert.match(launch.inputs.create, / PROCESS_COUNT=1 /);
+    });
+
+    it("outputs HR@K and NDCG@K keyed by K, n, invalid, the W&B URL, the checkpoint and artifacts, and the agreement", async () => {
+        const { outputs } = await buildEvalStack();
+        const office = outputs.evalRuns.office;
+        const expected = JSON.parse(fs.readFileSync(path.join(CASE, "expected.json"), "utf8"));
+        assert.strictEqual(office.n, 13);
+        assert.strictEqual(office.invalid, 0);
+        assert.deepStrictEqual(office.k, [1, 3, 5, 10, 20, 50]);
+        expected.k.forEach((k: number, i: number) => {
+            assert.ok(Math.abs(office.hr[String(k)] - expected.hr[i]) <= 1e-12, `HR@${k}`);
+            assert.ok(Math.abs(office.ndcg[String(k)] - expected.ndcg[i]) <= 1e-12, `NDCG@${k}`);
+        });
+        assert.strictEqual(office.wandbUrl, "https://wandb.ai/entity/minionerec-sid-sft/runs/9cl15w2e");
+        assert.deepStrictEqual(office.checkpoint, trainRuns().office.checkpoints.best);
+        assert.strictEqual(office.artifacts["eval_predictions.json"], `gs://${BUCKET}/sft_match_official/eval/office/eval_predictions.json`);
+        assert.strictEqual(office.agreement.agree, true);
+        assert.deepStrictEqual(office.agreement.sources, ["calc.py", "metrics.json", "typescript"]);
+        assert.ok(office.agreement.maxAbsDiff < 1e-8);
+        assert.deepStrictEqual(Object.keys(outputs.evalRuns).sort(), ["industrial", "office"]);
+    });
+
+    it("fails with a side-by-side table when the evaluator's metrics disagree with the predictions", async () => {
+        const answers = upstreamAnswers();
+        (answers.metrics.hr as Record<string, number>)["1"] += 0.01;
+        await assert.rejects(buildEvalStack({ answers }), (err: Error) => {
+            assert.match(err.message, /eval run office: the metric computations disagree, so no metrics are recorded/);
+            assert.match(err.message, /HR@1: calc\.py 0\.07692308 vs metrics\.json 0\.0869230769\d* /);
+            assert.match(err.message, /metric +calc\.py +metrics\.json +typescript/);
+            assert.match(err.message, /HR@1 +0\.0769230800 +0\.0869230769 +0\.0769230769 +<-- disagree/);
+            return true;
+        });
+    });
+
+    it("fails when a computation counts invalid predictions, unless allowed", async () => {
+        const answers = upstreamAnswers();
+        answers.metrics.invalid_prediction_count = 2;
+        answers.calcTail = answers.calcTail.replace(/0\n$/, "2\n");
+        await assert.rejects(buildEvalStack({ answers }), /invalid: calc\.py 2 vs typescript 0/);
+    });
+
+    it("rejects, before creating anything, an eval run whose train run or checkpoint kind the train stack does not output", async () => {
+        const train = trainRuns() as Record<string, any>;
+        delete train.industrial.checkpoints.last;
+        train.industrial.checkpoints.best = train.office.checkpoints.best;
+        const mocks = new StackMocks(0, 1);
+        await assert.rejects(
+            buildEvalStack({ mocks, train, mutate: (v) => (v.eval.runs[0].trainRun = "books") }),
+            (err: Error) => {
+                assert.match(err.message, /tpu-sft:eval\.runs\[0\] \(office\) wants books\/best, but books is not a run in train stack organization\/tpu-sft\/train \(available: industrial\/best, office\/best\)/);
+                assert.match(err.message, /tpu-sft:eval\.runs\[1\] \(industrial\) wants industrial\/last, but industrial has no 'last' checkpoint/);
+                return true;
+            },
+        );
+        assert.deepStrictEqual(mocks.resources.map((r) => r.type), ["pulumi:pulumi:StackReference"], "only the train stack was read");
+    });
+
+    it("a missing train stack is a clear error", async () => {
+        await assert.rejects(buildEvalStack({ train: null }), /could not read the train stack "organization\/tpu-sft\/train": .*unknown stack.*Fix: deploy it first \(pulumi up --stack train\)/s);
+    });
+
+    it("a new checkpoint in the train stack re-runs download, eval and cross-check for that run only", async () => {
+        const first = await buildEvalStack();
+        const train = trainRuns();
+        train.industrial.checkpoints.last.crc32c = "BBBBBB==";
+        const second = await buildEvalStack({ train });
+        const before = new Map(first.mocks.ofType("command:remote:Command").map((c) => [c.name, c.inputs.create]));
+        const changed = second.mocks.ofType("command:remote:Command").filter((c) => before.get(c.name) !== c.inputs.create).map((c) => c.name);
+        assert.deepStrictEqual(changed.sort(), ["industrial-artifacts", "industrial-calc", "industrial-download", "industrial-eval-launch", "industrial-eval-report", "industrial-eval-wait"]);
+    });
+});
