@@ -14,7 +14,11 @@ export class StepResultError extends Error {
     }
 }
 
-export function parseStepResult<T extends z.ZodType>(step: string, stdout: string, schema: T): z.infer<T> {
+export function parseStepResult<T extends z.ZodType>(step: string, stdout: string | undefined, schema: T): z.infer<T> {
+    if (stdout === undefined) {
+        // A resource left out of a targeted update (`pulumi up --target`) has no outputs yet.
+        throw new StepResultError(step, "it has not run yet (was it left out of a targeted update?)", "");
+    }
     const line = stdout
         .split(/\r?\n/)
         .reverse()

@@ -2,10 +2,7 @@ module tpu-sft-pipeline/tools/pulumi
 
 go 1.25.11
 
-tool (
-	github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-)
+tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -198,7 +195,6 @@ require (
 	github.com/pulumi/esc v0.25.0 // indirect
 	github.com/pulumi/inflector v0.1.1 // indirect
 	github.com/pulumi/pulumi/pkg/v3 v3.248.0 // indirect
-	github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3 v3.0.0-20250806165243-bee5e4fa4815 // indirect
 	github.com/pulumi/pulumi/sdk/v3 v3.248.0 // indirect
 	github.com/rivo/uniseg v0.4.7 // indirect
 	github.com/rogpeppe/go-internal v1.14.1 // indirect

@@ -1,0 +1,75 @@
+// The rehearsal's stack configs: the checked-in Pulumi.train.yaml and Pulumi.eval.yaml with only what
+// the local target needs changed (hosts, emulator endpoint, stand-in repos, system Python, short timings).
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+
+export interface HostsJson {
+    readonly train: { host: string; port: number }[];
+    readonly eval: { host: string; port: number }[];
+    readonly bridge: string;
+}
+
+export interface Repos {
+    readonly mllmJax: { url: string; commit: string };
+    readonly miniOneRec: { url: string; commit: string };
+}
+
+type Config = Record<string, any>;
+
+function load(root: string, stack: "train" | "eval"): Config {
+    return (yaml.load(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Config }).config;
+}
+
+function localise(config: Config, hosts: { host: string; port: number }[], endpoint: string, repos: Repos, publicKey: string): void {
+    config["gcp:project"] = "rehearsal";
+    config["tpu-sft:target"] = "local";
+    config["tpu-sft:local"] = { hosts: hosts.map((h) => ({ host: h.host, port: h.port })), storageEndpoint: endpoint };
+    config["tpu-sft:repos"] = repos;
+    config["tpu-sft:env"] = { ...config["tpu-sft:env"], mode: "system-python" };
+    config["tpu-sft:ssh"] = { ...config["tpu-sft:ssh"], publicKey, dialErrorLimit: 5, perDialTimeoutSeconds: 5 };
+}
+
+export function trainConfig(root: string, hosts: HostsJson, endpoint: string, repos: Repos, publicKey: string): Config {
+    const config = load(root, "train");
+    localise(config, hosts.train, endpoint, repos, publicKey);
+    const train = config["tpu-sft:train"];
+    config["tpu-sft:train"] = { ...train, pollSeconds: 1, progressSeconds: 2, graceSeconds: 2, timeLimitMinutes: 10 };
+    // Industrial hands off both kinds, so the rehearsal can later switch an eval run to the other one.
+    config["tpu-sft:train"].runs = train.runs.map((r: Config) => (r.name === "industrial" ? { ...r, checkpoints: ["best", "last"] } : r));
+    return config;
+}
+
+export function evalConfig(root: string, hosts: HostsJson, endpoint: string, repos: Repos, publicKey: string, trainStack: string): Config {
+    const config = load(root, "eval");
+    localise(config, hosts.eval, endpoint, repos, publicKey);
+    config["tpu-sft:eval"] = { ...config["tpu-sft:eval"], trainStack, pollSeconds: 1, progressSeconds: 2, graceSeconds: 2, timeLimitMinutes: 10 };
+    return config;
+}
+
+/** Phase 4's change: the Industrial eval run evaluates the best checkpoint instead of the last one. */
+export function switchIndustrialToBest(config: Config): Config {
+    const next = JSON.parse(JSON.stringify(config)) as Config;
+    next["tpu-sft:eval"].runs = next["tpu-sft:eval"].runs.map((r: Config) =>
+        r.name === "industrial"
+            ? {
+                  ...r,
+                  checkpoint: "best",
+                  config: r.config.replace("eval_from_last", "eval_from_best"),
+                  outputDir: r.outputDir.replace("eval_from_last", "eval_from_best"),
+              }
+            : r,
+    );
+    return next;
+}
+
+/**
+ * Writes a stack config file; an existing file keeps its other top-level keys (the secrets' encryption
+ * salt) and its encrypted values, so a rewritten config still decrypts.
+ */
+export function writeConfig(file: string, config: Config): void {
+    const doc: Config = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, "utf8")) as Config) ?? {}) : {};
+    const secrets = Object.fromEntries(Object.entries((doc.config ?? {}) as Config).filter(([, v]) => v !== null && typeof v === "object" && "secure" in v));
+    doc.config = { ...config, ...secrets };
+    fs.writeFileSync(file, yaml.dump(doc, { lineWidth: 200 }));
+}
