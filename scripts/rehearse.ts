@@ -113,6 +113,12 @@ async function main(): Promise<number> {
             check(`${name}: zero changes`, Object.keys(summary).length === 1 && summary.unchanged > 0, JSON.stringify(summary));
         }
 
+        // The program's start-up inside the real engine: a no-op preview runs the program; `stack output`
+        // starts the CLI and reads the state without running it.
+        const cliOnly = await timed("3-cli-stack-output", () => pulumi("stack output", ["stack", "output", "--json", "--stack", TRAIN]));
+        const preview = await timed("3-noop-preview-train", () => pulumi("preview", ["preview", "--expect-no-changes", "--stack", TRAIN, "--config-file", files.train]));
+        phases["program-startup-estimate"] = preview.seconds - cliOnly.seconds;
+
         // 4. one eval run's config changes: only its steps run
         writeConfig(files.eval, switchIndustrialToBest(evalCfg));
         const changed = await timed("4-change-one-eval-run", () => up(EVAL, files.eval));
