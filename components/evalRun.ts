@@ -104,6 +104,7 @@ export class EvalRun extends pulumi.ComponentResource {
                     tailLines: 40,
                     logUri: "",
                     storageEnv: args.storageEnv,
+                    requireWandb: args.wandbMode === "online",
                 }),
                 addPreviousOutputInEnv: false,
             },

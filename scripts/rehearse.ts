@@ -4,18 +4,12 @@
 // Phases: up train → up eval → up both again (no changes) → change one eval run → destroy both.
 // The last line printed is one JSON object with the outputs, the checks and the wall time of each phase.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { mustRun, resourceSummary, run, toolchainEnv } from "./rehearsal/cli";
-import { createBucket, listObjects, readObjectText, startEmulator } from "./rehearsal/emulator";
-import { evalConfig, HostsJson, Repos, switchIndustrialToBest, trainConfig, writeConfig } from "./rehearsal/stackConfigs";
+import { mustRun, resourceSummary, run } from "./rehearsal/cli";
+import { listObjects, readObjectText } from "./rehearsal/emulator";
+import { switchIndustrialToBest, writeConfig } from "./rehearsal/stackConfigs";
+import { BUCKET, ROOT, setUpWorld, World } from "./rehearsal/world";
 import { parseCalcPyStdout } from "../components/metrics/calc";
-
-const ROOT = path.resolve(__dirname, "..");
-const WANDB_CANARY = "rehearsalwandbcanary0123456789abcdef0123";
-const BUCKET = "rehearsal-mllm-jax-artifacts";
-const TRAIN = "organization/tpu-sft/rehearsal-train";
-const EVAL = "organization/tpu-sft/rehearsal-eval";
 
 const checks: { name: string; ok: boolean; detail: string }[] = [];
 function check(name: string, ok: boolean, detail: string): void {
@@ -26,7 +20,6 @@ const say = (text: string) => process.stderr.write(`[rehearse] ${text}\n`);
 
 async function main(): Promise<number> {
     const started = Date.now();
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-rehearsal-"));
     const phases: Record<string, number> = {};
     const timed = async <T>(phase: string, body: () => Promise<T>): Promise<T> => {
         const t0 = Date.now();
@@ -38,45 +31,19 @@ async function main(): Promise<number> {
             say(`phase ${phase}: ${phases[phase].toFixed(1)} s`);
         }
     };
-    const baseEnv: NodeJS.ProcessEnv = {
-        ...process.env,
-        PULUMI_HOME: path.join(work, "pulumi-home"),
-        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: "",
-    };
-    fs.mkdirSync(path.join(work, "state"));
-    const env = await timed("toolchain", () => toolchainEnv(ROOT, baseEnv));
-    const bin = env.TOOLS_BIN as string;
-    const hostsScript = path.join(ROOT, "scripts/rehearsal/hosts.sh");
-    const hostsDir = path.join(work, "hosts");
-    let emulatorStop: (() => Promise<void>) | undefined;
+    let world: World | undefined;
     const outputs: Record<string, unknown> = {};
     try {
-        const { hosts, repos, endpoint } = await timed("setup", async () => {
-            await mustRun("ssh-keygen", "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rehearsal", "-f", path.join(work, "id_ed25519")], { env });
-            const reposLine = (await mustRun("make-repos.sh", "bash", [path.join(ROOT, "test/fixtures/standin/make-repos.sh"), path.join(work, "repos")], { env })).stdout.trim().split("\n").pop()!;
-            await run("bash", [hostsScript, "down", hostsDir], { env });
-            const hostsLine = (await mustRun("hosts.sh up", "bash", [hostsScript, "up", hostsDir, path.join(work, "id_ed25519.pub")], { env })).stdout.trim().split("\n").pop()!;
-            const hosts = JSON.parse(hostsLine) as HostsJson;
-            const emulator = await startEmulator(bin, hosts.bridge, 4443, path.join(work, "gcs"));
-            emulatorStop = emulator.stop;
-            await createBucket(emulator.endpoint, BUCKET);
-            return { hosts, repos: JSON.parse(reposLine) as Repos, endpoint: emulator.endpoint };
-        });
-        const publicKey = fs.readFileSync(path.join(work, "id_ed25519.pub"), "utf8").trim();
-        const privateKey = fs.readFileSync(path.join(work, "id_ed25519"), "utf8");
-        const files = { train: path.join(work, "Pulumi.rehearsal-train.yaml"), eval: path.join(work, "Pulumi.rehearsal-eval.yaml") };
-        writeConfig(files.train, trainConfig(ROOT, hosts, endpoint, repos, publicKey));
-        const evalCfg = evalConfig(ROOT, hosts, endpoint, repos, publicKey, TRAIN);
-        writeConfig(files.eval, evalCfg);
-        const pulumi = (what: string, args: string[], input?: string) => mustRun(what, path.join(bin, "pulumi"), [...args, "--non-interactive"], { env, cwd: ROOT, input, echo: process.env.REHEARSE_QUIET !== "1" });
-        for (const [stack, file] of [[TRAIN, files.train], [EVAL, files.eval]]) {
-            await pulumi(`stack init ${stack}`, ["stack", "init", stack]);
-            await pulumi("config set wandbApiKey", ["config", "set", "--secret", "--stack", stack, "--config-file", file, "tpu-sft:wandbApiKey", WANDB_CANARY]);
-            await pulumi("config set sshPrivateKey", ["config", "set", "--secret", "--stack", stack, "--config-file", file, "tpu-sft:sshPrivateKey"], privateKey);
-        }
-        const up = (stack: string, file: string, extra: string[] = []) => pulumi(`pulumi up ${stack}`, ["up", "--yes", "--skip-preview", "--stack", stack, "--config-file", file, ...extra]);
-        const stackOutputs = async (stack: string) => JSON.parse((await pulumi(`stack output ${stack}`, ["stack", "output", "--json", "--stack", stack])).stdout);
+        world = await timed("setup", () => setUpWorld("rehearsal", { echo: process.env.REHEARSE_QUIET !== "1" }));
+        const w = world;
+        const { endpoint, files } = w;
+        const TRAIN = w.stacks.train;
+        const EVAL = w.stacks.eval;
+        const env = w.env;
+        const pulumi = (what: string, args: string[]) => w.pulumi(what, args);
+        const up = (stack: string, _file: string, extra: string[] = []) => w.up(stack === TRAIN ? "train" : "eval", extra);
+        const stackOutputs = (stack: string) => w.outputs(stack === TRAIN ? "train" : "eval");
+        const evalCfg = w.evalConfig;
 
         // 1. train
         await timed("1-up-train", () => up(TRAIN, files.train));
@@ -97,14 +64,14 @@ async function main(): Promise<number> {
         const evaluated = await stackOutputs(EVAL);
         outputs.eval = evaluated;
         for (const [run, value] of Object.entries(evaluated.evalRuns as Record<string, any>)) {
-            const expected = await standInCalc(endpoint, value.artifacts["eval_predictions.json"], value.artifacts["items.txt"], work, env);
+            const expected = await standInCalc(endpoint, value.artifacts["eval_predictions.json"], value.artifacts["items.txt"], w.work, env);
             const close = expected.k.every((k: number, i: number) => Math.abs(value.hr[String(k)] - expected.hr[i]) <= 1e-8 && Math.abs(value.ndcg[String(k)] - expected.ndcg[i]) <= 1e-8);
             check(`eval ${run} HR/NDCG equal what the stand-in data implies`, close && value.invalid === expected.invalid, `HR@1 ${value.hr["1"]} vs ${expected.hr[0]}; NDCG@50 ${value.ndcg["50"]} vs ${expected.ndcg[expected.ndcg.length - 1]}; invalid ${value.invalid}`);
             check(`eval ${run} W&B-style URL`, /^https:\/\/wandb\.ai\/[^/]+\/minionerec-sid-sft\/runs\/[a-z0-9]+$/.test(value.wandbUrl), value.wandbUrl);
             check(`eval ${run} three computations agree`, value.agreement?.agree === true, `max |Δ| ${value.agreement?.maxAbsDiff}`);
         }
-        const report = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/report.ts", "--stack", EVAL, "--svg", path.join(work, "report.svg")], { env, cwd: ROOT });
-        check("npm run report renders the eval stack", report.code === 0 && fs.existsSync(path.join(work, "report.svg")), report.code === 0 ? report.stdout.split("\n").slice(0, 3).join(" | ") : report.stderr.slice(-300));
+        const report = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/report.ts", "--stack", EVAL, "--svg", path.join(w.work, "report.svg")], { env, cwd: ROOT });
+        check("npm run report renders the eval stack", report.code === 0 && fs.existsSync(path.join(w.work, "report.svg")), report.code === 0 ? report.stdout.split("\n").slice(0, 3).join(" | ") : report.stderr.slice(-300));
 
         // 3. nothing changed: nothing runs
         for (const [name, stack, file] of [["3-noop-train", TRAIN, files.train], ["3-noop-eval", EVAL, files.eval]]) {
@@ -137,15 +104,13 @@ async function main(): Promise<number> {
     } catch (err) {
         check("rehearsal completed", false, (err as Error).message.slice(0, 4000));
     } finally {
-        if (emulatorStop) await emulatorStop();
-        await run("bash", [hostsScript, "down", hostsDir], { env });
-        if (process.env.REHEARSE_KEEP !== "1") fs.rmSync(work, { recursive: true, force: true });
+        if (world) await world.teardown();
     }
     const workload = workloadSeconds(outputs);
     const total = (Date.now() - started) / 1000;
     const failed = checks.filter((c) => !c.ok).length;
     console.log(`${checks.length - failed} passed, ${failed} failed`);
-    console.log(JSON.stringify({ seconds: { total, phases, workload, orchestration: total - (phases.toolchain ?? 0) - workload }, checks, outputs }));
+    console.log(JSON.stringify({ seconds: { total, phases, workload, orchestration: total - workload }, checks, outputs }));
     return failed === 0 ? 0 : 1;
 }
 

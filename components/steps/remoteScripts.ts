@@ -108,6 +108,8 @@ export interface WaitInputs extends JobInputs {
     /** Where this worker's log goes when the job ends. */
     readonly logUri: string;
     readonly storageEnv: StorageEnv;
+    /** W&B is online: a job whose log says `wandb disabled due to init error` fails the wait. */
+    readonly requireWandb?: boolean;
 }
 
 export function waitCommand(inputs: WaitInputs): string {
@@ -120,6 +122,7 @@ export function waitCommand(inputs: WaitInputs): string {
         GRACE_SECONDS: String(inputs.graceSeconds),
         TAIL_LINES: String(inputs.tailLines),
         LOG_URI: inputs.logUri,
+        ...(inputs.requireWandb ? { REQUIRE_WANDB: "1" } : {}),
     });
 }
 

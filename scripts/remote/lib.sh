@@ -98,7 +98,8 @@ run_state() {
     if [[ -f "$RUN_DIR/exit" ]]; then
         local code
         code="$(cat "$RUN_DIR/exit")"
-        if [[ "$code" == "0" ]]; then echo succeeded; return; fi
+        # An exit 0 the wait step rejected (W&B online but not initialised) counts as a failure.
+        if [[ "$code" == "0" && ! -f "$RUN_DIR/rejected" ]]; then echo succeeded; return; fi
         if [[ -f "$RUN_DIR/reported" ]]; then echo failed-reported; else echo failed; fi
         return
     fi
@@ -175,7 +176,7 @@ start_job() {
         local keep="$RUN_DIR/attempt-$previous"
         mkdir -p "$keep"
         local f
-        for f in pid exit train.log started_at finished_at reported; do
+        for f in pid exit train.log started_at finished_at reported rejected; do
             if [[ -e "$RUN_DIR/$f" ]]; then mv "$RUN_DIR/$f" "$keep/$f"; fi
         done
         log "kept attempt $previous in $keep"

@@ -1,7 +1,8 @@
 # wait.sh: poll this worker's job until it exits, vanishes, or runs out of time; print progress lines.
 # Inputs: RUN_ID, JOB_CONFIG, JOB_MODE, PROCESS_COUNT, ENV_MODE, CONDA_ENV (to relaunch after a
 # reported failure), TIME_LIMIT_SECONDS, POLL_SECONDS, PROGRESS_SECONDS, GRACE_SECONDS, TAIL_LINES,
-# and optionally LOG_URI (gs://… where this worker's log is copied when the job ends).
+# and optionally LOG_URI (gs://… where this worker's log is copied when the job ends) and REQUIRE_WANDB=1
+# (W&B is online: a job that logged `wandb disabled due to init error` failed, whatever its exit code).
 # Re-running it after an interrupted `pulumi up` resumes waiting; after a failure it has reported, it
 # starts a new attempt (every worker's wait does, in the same `pulumi up`, so the slice relaunches together).
 require_env RUN_ID JOB_CONFIG JOB_MODE PROCESS_COUNT ENV_MODE TIME_LIMIT_SECONDS POLL_SECONDS PROGRESS_SECONDS GRACE_SECONDS TAIL_LINES
@@ -62,6 +63,14 @@ while true; do
     state="$(run_state)"
     case "$state" in
         succeeded)
+            wandb_error="$(grep -a 'wandb disabled due to init error' "$LOG" | tail -n 1 | cut -c1-300 || true)"
+            if [[ "${REQUIRE_WANDB:-0}" == "1" && -n "$wandb_error" ]]; then
+                # The runner exits 0 when wandb.init fails; the next `pulumi up` relaunches once the key is fixed.
+                printf '%s\n' "$wandb_error" >"$RUN_DIR/rejected"
+                touch "$RUN_DIR/reported"
+                copy_log
+                die "worker ${HOST_SHORT}: W&B is online but the ${JOB_MODE} job logged: ${wandb_error} (fix the W&B key, e.g. pulumi config set --secret tpu-sft:wandbApiKey …, and run \`pulumi up\` again to re-run it)"
+            fi
             copy_log
             started="$(cat "$RUN_DIR/started_at")"
             finished="$(cat "$RUN_DIR/finished_at" 2>/dev/null || date +%s)"

@@ -1,0 +1,177 @@
+// `npm run faults`: known TPU failure modes, injected into the rehearsal's real engine, hosts and emulator.
+// One line per case (name, expected, observed, PASS/FAIL), then `N passed, N failed`.
+import * as fs from "fs";
+import * as path from "path";
+import { listObjects, readObjectText } from "./rehearsal/emulator";
+import { run } from "./rehearsal/cli";
+import { switchIndustrialToBest, writeConfig } from "./rehearsal/stackConfigs";
+import { BUCKET, setUpWorld, WANDB_CANARY, World } from "./rehearsal/world";
+
+interface Outcome {
+    readonly name: string;
+    readonly expected: string;
+    readonly observed: string;
+    readonly ok: boolean;
+}
+const outcomes: Outcome[] = [];
+function record(name: string, expected: string, ok: boolean, observed: string): void {
+    outcomes.push({ name, expected, observed, ok });
+    console.log(`${ok ? "PASS" : "FAIL"} | ${name} | expected: ${expected} | observed: ${observed.replace(/\s+/g, " ").slice(0, 400)}`);
+}
+const say = (text: string) => process.stderr.write(`[faults] ${text}\n`);
+
+async function putObject(endpoint: string, name: string, body: Buffer | string): Promise<void> {
+    const res = await fetch(`${endpoint}/upload/storage/v1/b/${BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`, { method: "POST", body });
+    if (!res.ok) throw new Error(`upload ${name}: HTTP ${res.status}`);
+}
+
+async function main(): Promise<number> {
+    const started = Date.now();
+    let world: World | undefined;
+    const transcripts: string[] = [];
+    try {
+        world = await setUpWorld("faults", { echo: process.env.REHEARSE_QUIET !== "1" });
+        const w = world;
+        const keep = <T extends { stdout: string; stderr: string }>(r: T): T => {
+            transcripts.push(r.stdout, r.stderr);
+            return r;
+        };
+        const upTrain = async (allowFailure = false) => keep(await w.up("train", [], allowFailure));
+        const upEval = async (allowFailure = false) => keep(await w.up("eval", [], allowFailure));
+        const trainHost = (i: number) => `train-w${i}`;
+        const faultFile = (host: string) => path.join(w.hostRoot(host), ".standin-faults.env");
+
+        // Hostile values: the MLLM-JAX URL is a real repository at a path full of shell syntax.
+        const canary = path.join(w.work, "INJECTED");
+        const hostileDir = path.join(w.work, `it's $(touch ${canary}) \`touch ${canary}\`; touch ${canary} ☃ "q"`);
+        fs.mkdirSync(hostileDir, { recursive: true });
+        fs.cpSync(w.repos.mllmJax.url, path.join(hostileDir, "MLLM-JAX.git"), { recursive: true });
+        const trainCfg = { ...w.trainConfig, "tpu-sft:repos": { ...w.repos, mllmJax: { ...w.repos.mllmJax, url: path.join(hostileDir, "MLLM-JAX.git") } } };
+        writeConfig(w.files.train, trainCfg);
+
+        // 1. One worker's training exits non-zero; a stale TPU lock and a leftover process wait on worker 0.
+        fs.writeFileSync(faultFile(trainHost(2)), "FAIL_WORKER=2\nFAIL_CODE=3\nFAIL_AT_STEP=2\n");
+        const failed = await upTrain(true);
+        const text = failed.stdout + failed.stderr;
+        const objectsAfterFailure = await listObjects(w.endpoint, BUCKET);
+        record(
+            "worker exits non-zero",
+            "up fails naming the worker, exit code 3 and a log tail; nothing uploaded",
+            failed.code !== 0 && /worker t1v-n-rehearsal-train-w-2: the train job exited with code 3/.test(text) && /--- last \d+ lines of \S+ on t1v-n-rehearsal-train-w-2 ---/.test(text) && !objectsAfterFailure.some((o) => o.name.endsWith(".msgpack")),
+            `exit ${failed.code}; ${(/worker t1v-n-rehearsal-train-w-2: [^\n]*/.exec(text) ?? ["no worker message"])[0]}; msgpack objects: ${objectsAfterFailure.filter((o) => o.name.endsWith(".msgpack")).length}`,
+        );
+        record("hostile config values stay literal", "the hostile repository path is cloned; no injected command runs", failed.code !== 0 && !fs.existsSync(canary) && fs.existsSync(path.join(w.hostRoot(trainHost(0)), "MLLM-JAX", ".git")), `canary ${fs.existsSync(canary) ? "CREATED" : "absent"}; checkout ${fs.existsSync(path.join(w.hostRoot(trainHost(0)), "MLLM-JAX", ".git")) ? "present" : "missing"}`);
+
+        fs.rmSync(faultFile(trainHost(2)));
+        await w.ssh(w.hosts.train[0].host, "touch /tmp/libtpu_lockfile; cd /root/MLLM-JAX && (setsid nohup bash -c 'exec -a run_sid_sft_leftover sleep 600' >/dev/null 2>&1 &)");
+        const fixed = await upTrain(true);
+        const leftover = await w.ssh(w.hosts.train[0].host, "pgrep -f run_sid_sft_leftover || true");
+        const trainOut = fixed.code === 0 ? await w.outputs("train") : undefined;
+        record("relaunch after the fix", "the next up relaunches and completes", fixed.code === 0 && JSON.stringify(trainOut?.runs?.office?.exitCodes) === "[0,0,0,0]", `exit ${fixed.code}; office exit codes ${JSON.stringify(trainOut?.runs?.office?.exitCodes)}`);
+        record("stale TPU lock and leftover process", "cleared before launch", !fs.existsSync("/tmp/libtpu_lockfile") && leftover.stdout.trim() === "", `lock ${fs.existsSync("/tmp/libtpu_lockfile") ? "present" : "gone"}; leftover pids '${leftover.stdout.trim()}'`);
+        record("hostile values after success", "still no injected command", !fs.existsSync(canary), fs.existsSync(canary) ? "CREATED" : "absent");
+
+        // 2. The checkpoint object is replaced in the bucket between the stacks.
+        const officeUri: string = trainOut.runs.office.checkpoints.best.uri;
+        const objectName = officeUri.replace(`gs://${BUCKET}/`, "");
+        const original = Buffer.from(await (await fetch(`${w.endpoint}/storage/v1/b/${BUCKET}/o/${encodeURIComponent(objectName)}?alt=media`)).arrayBuffer());
+        await putObject(w.endpoint, objectName, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from("!")]));
+        const corrupted = await upEval(true);
+        const evalRuns = await w.ssh(w.hosts.eval[0].host, "ls /root/tpu-sft-runs 2>/dev/null || true");
+        const ctext = corrupted.stdout + corrupted.stderr;
+        record(
+            "checkpoint corrupted in the bucket",
+            "download fails with both hashes; eval never starts",
+            corrupted.code !== 0 && /is not the one the train stack uploaded: expected size \d+ crc32c \S+, the bucket has size \d+ crc32c \S+/.test(ctext) && evalRuns.stdout.trim() === "",
+            `exit ${corrupted.code}; ${(/checkpoint object [^\n]*/.exec(ctext) ?? ["no hash message"])[0]}; eval run dirs: '${evalRuns.stdout.trim()}'`,
+        );
+        await putObject(w.endpoint, objectName, original);
+
+        // 3. W&B online, but the runner logs `wandb disabled due to init error` (and exits 0).
+        fs.writeFileSync(faultFile("eval-w0"), "WANDB_INIT_ERROR=1\n");
+        const wandb = await upEval(true);
+        const wtext = wandb.stdout + wandb.stderr;
+        record("W&B init error", "eval fails with that line", wandb.code !== 0 && /W&B is online but the eval job logged: wandb disabled due to init error/.test(wtext), `exit ${wandb.code}; ${(/W&B is online[^\n]*/.exec(wtext) ?? ["no W&B message"])[0]}`);
+        fs.rmSync(faultFile("eval-w0"));
+        const evalFixed = await upEval(true);
+        const evalOut = evalFixed.code === 0 ? await w.outputs("eval") : undefined;
+        record("eval re-runs after the W&B fix", "the next up relaunches eval and records a W&B URL", evalFixed.code === 0 && /^https:\/\/wandb\.ai\//.test(evalOut?.evalRuns?.office?.wandbUrl ?? ""), `exit ${evalFixed.code}; office URL ${evalOut?.evalRuns?.office?.wandbUrl}`);
+
+        // 4. The evaluator's metrics disagree with its predictions.
+        fs.writeFileSync(faultFile("eval-w0"), "BAD_METRICS=1\n");
+        writeConfig(w.files.eval, switchIndustrialToBest(w.evalConfig));
+        const bad = await upEval(true);
+        const btext = bad.stdout + bad.stderr;
+        const after = await w.outputs("eval");
+        record(
+            "metrics disagree",
+            "cross-check fails with the side-by-side table; outputs keep no wrong metrics",
+            bad.code !== 0 && /eval run industrial: the metric computations disagree/.test(btext) && /metric +calc\.py +metrics\.json +typescript/.test(btext) && JSON.stringify(after.evalRuns?.industrial) === JSON.stringify(evalOut?.evalRuns?.industrial),
+            `exit ${bad.code}; ${(/HR@1: calc\.py [^\n]*/.exec(btext) ?? ["no table"])[0]}; industrial outputs unchanged: ${JSON.stringify(after.evalRuns?.industrial) === JSON.stringify(evalOut?.evalRuns?.industrial)}`,
+        );
+        fs.rmSync(faultFile("eval-w0"));
+
+        // 5. A host cannot be reached at launch (and so not every worker joins the rendezvous).
+        for (let i = 0; i < 4; i++) fs.appendFileSync(path.join(w.hostRoot(trainHost(i)), ".tpu-standin.env"), "STANDIN_RENDEZVOUS_SECONDS=8\n");
+        await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "cut-net", trainHost(3)], { env: w.env });
+        const changedTrain = JSON.parse(JSON.stringify(trainCfg));
+        changedTrain["tpu-sft:train"].runs[0].checkpoints = ["best", "last"];
+        writeConfig(w.files.train, changedTrain);
+        const t0 = Date.now();
+        const unreachable = await upTrain(true);
+        const seconds = (Date.now() - t0) / 1000;
+        const utext = unreachable.stdout + unreachable.stderr;
+        record("host unreachable at launch", "bounded wait, then an error naming the host", unreachable.code !== 0 && /dial 10\.213\.0\.13:22/.test(utext) && seconds < 180, `exit ${unreachable.code} after ${seconds.toFixed(0)} s; ${(/dial 10\.213\.0\.13:22[^\n]*/.exec(utext) ?? ["no dial message"])[0]}`);
+        record("not every worker joins the rendezvous", "the other workers fail naming the missing worker", /rendezvous failed: joined workers \[0, 1, 2\], missing workers \[3\]/.test(utext), (/rendezvous failed[^\n]*/.exec(utext) ?? ["no rendezvous message"])[0]);
+        await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "restore-net", trainHost(3)], { env: w.env });
+
+        // 6. `pulumi destroy` while a host is gone: completes, and the bucket keeps its data.
+        await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "cut-net", trainHost(1)], { env: w.env });
+        const before = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
+        const destroyEval = keep(await w.pulumi("destroy eval", ["destroy", "--yes", "--skip-preview", "--stack", w.stacks.eval, "--config-file", w.files.eval], { allowFailure: true }));
+        const destroyTrain = keep(await w.pulumi("destroy train", ["destroy", "--yes", "--skip-preview", "--stack", w.stacks.train, "--config-file", w.files.train], { allowFailure: true }));
+        const afterDestroy = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
+        record("destroy with a host gone", "completes; no bucket data deleted", destroyEval.code === 0 && destroyTrain.code === 0 && JSON.stringify(before) === JSON.stringify(afterDestroy) && before.length > 0, `destroy exits ${destroyEval.code}/${destroyTrain.code}; objects ${before.length} → ${afterDestroy.length}`);
+
+        // 7. Secrets: the W&B key canary and the SSH private key appear nowhere in plain text.
+        const keyBody = w.privateKey.split("\n")[1];
+        const leaks: string[] = [];
+        const scan = (label: string, content: string) => {
+            if (content.includes(WANDB_CANARY)) leaks.push(`${label}: W&B key`);
+            if (content.includes(keyBody)) leaks.push(`${label}: SSH private key`);
+        };
+        transcripts.forEach((t, i) => scan(`pulumi output #${i}`, t));
+        for (const file of walk(path.join(w.work, "state"))) scan(file, fs.readFileSync(file, "latin1"));
+        for (const file of [w.files.train, w.files.eval]) scan(file, fs.readFileSync(file, "utf8"));
+        const hostFiles = walk(path.join(w.hostsDir, "hosts")).filter((f) => fs.readFileSync(f, "latin1").includes(WANDB_CANARY));
+        const envFiles = hostFiles.filter((f) => f.endsWith("/root/.env") && (fs.statSync(f).mode & 0o777) === 0o600);
+        record("secrets never in plain text", "no W&B key or private key in state, config files or pulumi output; on hosts only in /root/.env (mode 600)", leaks.length === 0 && hostFiles.length === envFiles.length && envFiles.length === 5, `leaks: ${leaks.join("; ") || "none"}; host files with the key: ${hostFiles.map((f) => path.relative(w.hostsDir, f)).join(", ")}`);
+        void readObjectText;
+    } catch (err) {
+        record("fault suite completed", "no unexpected error", false, (err as Error).message.slice(0, 3000));
+    } finally {
+        if (world) await world.teardown();
+    }
+    const failed = outcomes.filter((o) => !o.ok).length;
+    say(`${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`${outcomes.length - failed} passed, ${failed} failed`);
+    return failed === 0 ? 0 : 1;
+}
+
+function walk(dir: string): string[] {
+    if (!fs.existsSync(dir)) return [];
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(dir, entry.name);
+        if (entry.isSymbolicLink()) return [];
+        if (entry.isDirectory()) return walk(full);
+        return entry.isFile() && fs.statSync(full).size < 50_000_000 ? [full] : [];
+    });
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err) => {
+        console.error(err);
+        process.exit(1);
+    },
+);

@@ -1,0 +1,113 @@
+// The rehearsal's world, shared by `npm run rehearse` and `npm run faults`: the pinned toolchain, an SSH
+// key, the stand-in repositories, five hosts, the GCS emulator with the bucket, and two stacks (train and
+// eval, target local) on a file backend in a temp dir.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { mustRun, run, Ran, toolchainEnv } from "./cli";
+import { createBucket, startEmulator } from "./emulator";
+import { evalConfig, HostsJson, Repos, trainConfig, writeConfig } from "./stackConfigs";
+
+export const ROOT = path.resolve(__dirname, "..", "..");
+export const WANDB_CANARY = "rehearsalwandbcanary0123456789abcdef0123";
+export const BUCKET = "rehearsal-mllm-jax-artifacts";
+
+export interface World {
+    readonly work: string;
+    readonly env: NodeJS.ProcessEnv;
+    readonly bin: string;
+    readonly hosts: HostsJson;
+    readonly hostsDir: string;
+    readonly repos: Repos;
+    readonly endpoint: string;
+    readonly privateKey: string;
+    readonly publicKey: string;
+    readonly stacks: { readonly train: string; readonly eval: string };
+    readonly files: { readonly train: string; readonly eval: string };
+    readonly evalConfig: Record<string, any>;
+    readonly trainConfig: Record<string, any>;
+    /** Runs the pinned `pulumi` with the world's environment; `allowFailure` returns instead of throwing. */
+    pulumi(what: string, args: string[], options?: { input?: string; allowFailure?: boolean }): Promise<Ran>;
+    up(which: "train" | "eval", extra?: string[], allowFailure?: boolean): Promise<Ran>;
+    outputs(which: "train" | "eval"): Promise<any>;
+    /** Runs a shell command on a host over SSH with the rehearsal key, as root. */
+    ssh(host: string, command: string): Promise<Ran>;
+    /** The host's /root on this machine (its files, as the host sees them). */
+    hostRoot(name: string): string;
+    teardown(): Promise<void>;
+}
+
+export async function setUpWorld(prefix: string, options: { echo: boolean }): Promise<World> {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), `tpu-sft-${prefix}-`));
+    fs.mkdirSync(path.join(work, "state"));
+    const env = await toolchainEnv(ROOT, {
+        ...process.env,
+        PULUMI_HOME: path.join(work, "pulumi-home"),
+        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: "",
+    });
+    const bin = env.TOOLS_BIN as string;
+    const hostsScript = path.join(ROOT, "scripts/rehearsal/hosts.sh");
+    const hostsDir = path.join(work, "hosts");
+    const keyFile = path.join(work, "id_ed25519");
+    await mustRun("ssh-keygen", "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rehearsal", "-f", keyFile], { env });
+    const repos = JSON.parse((await mustRun("make-repos.sh", "bash", [path.join(ROOT, "test/fixtures/standin/make-repos.sh"), path.join(work, "repos")], { env })).stdout.trim().split("\n").pop()!) as Repos;
+    await run("bash", [hostsScript, "down", hostsDir], { env });
+    const hosts = JSON.parse((await mustRun("hosts.sh up", "bash", [hostsScript, "up", hostsDir, `${keyFile}.pub`], { env })).stdout.trim().split("\n").pop()!) as HostsJson;
+    const emulator = await startEmulator(bin, hosts.bridge, 4443, path.join(work, "gcs"));
+    await createBucket(emulator.endpoint, BUCKET);
+
+    const publicKey = fs.readFileSync(`${keyFile}.pub`, "utf8").trim();
+    const privateKey = fs.readFileSync(keyFile, "utf8");
+    const stacks = { train: `organization/tpu-sft/${prefix}-train`, eval: `organization/tpu-sft/${prefix}-eval` };
+    const files = { train: path.join(work, `Pulumi.${prefix}-train.yaml`), eval: path.join(work, `Pulumi.${prefix}-eval.yaml`) };
+    const train = trainConfig(ROOT, hosts, emulator.endpoint, repos, publicKey);
+    const evaluated = evalConfig(ROOT, hosts, emulator.endpoint, repos, publicKey, stacks.train);
+    writeConfig(files.train, train);
+    writeConfig(files.eval, evaluated);
+    // `pulumi stack init` leaves Pulumi.<stack>.yaml in the project; the world's configs live in its temp dir.
+    const strays = [`Pulumi.${prefix}-train.yaml`, `Pulumi.${prefix}-eval.yaml`].map((f) => path.join(ROOT, f)).filter((f) => !fs.existsSync(f));
+
+    const pulumi: World["pulumi"] = async (what, args, opts = {}) => {
+        const result = await run(path.join(bin, "pulumi"), [...args, "--non-interactive"], { env, cwd: ROOT, input: opts.input, echo: options.echo });
+        if (result.code !== 0 && !opts.allowFailure) {
+            throw new Error(`${what} failed (exit ${result.code}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`);
+        }
+        return result;
+    };
+    for (const which of ["train", "eval"] as const) {
+        await pulumi(`stack init ${stacks[which]}`, ["stack", "init", stacks[which]]);
+        await pulumi("config set wandbApiKey", ["config", "set", "--secret", "--stack", stacks[which], "--config-file", files[which], "tpu-sft:wandbApiKey", WANDB_CANARY]);
+        await pulumi("config set sshPrivateKey", ["config", "set", "--secret", "--stack", stacks[which], "--config-file", files[which], "tpu-sft:sshPrivateKey"], { input: privateKey });
+    }
+    for (const stray of strays) fs.rmSync(stray, { force: true });
+
+    return {
+        work,
+        env,
+        bin,
+        hosts,
+        hostsDir,
+        repos,
+        endpoint: emulator.endpoint,
+        privateKey,
+        publicKey,
+        stacks,
+        files,
+        evalConfig: evaluated,
+        trainConfig: train,
+        pulumi,
+        up: (which, extra = [], allowFailure = false) =>
+            pulumi(`pulumi up ${stacks[which]}`, ["up", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which], ...extra], { allowFailure }),
+        outputs: async (which) => JSON.parse((await pulumi(`stack output ${stacks[which]}`, ["stack", "output", "--json", "--stack", stacks[which]])).stdout),
+        ssh: (host, command) =>
+            run("ssh", ["-i", keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", `root@${host}`, command], { env }),
+        hostRoot: (name) => path.join(hostsDir, "hosts", name, "root"),
+        teardown: async () => {
+            await emulator.stop();
+            await run("bash", [hostsScript, "down", hostsDir], { env });
+            for (const stray of strays) fs.rmSync(stray, { force: true });
+            if (process.env.REHEARSE_KEEP !== "1") fs.rmSync(work, { recursive: true, force: true });
+        },
+    };
+}
