@@ -10,7 +10,7 @@ import { HandedOffCheckpoint } from "./evalCheckpoints";
 import { BucketReaderOptions, readObject } from "./metrics/bucketReader";
 import { assertRecordList, computeCalcMetrics, parseCalcPyStdout } from "./metrics/calc";
 import { Agreement, crossCheck, fromCalcPy, fromEvaluator, fromTypeScript } from "./metrics/crossCheck";
-import { artifactsCommand, calcCommand, downloadCommand, evalReportCommand, gcsUri, launchCommand, StorageEnv, waitCommand } from "./steps/remoteScripts";
+import { artifactsCommand, calcCommand, downloadCommand, evalReportCommand, gcsUri, JobTiming, launchCommand, StorageEnv, waitCommand } from "./steps/remoteScripts";
 import { artifactsResult, ArtifactsResult, calcResult, downloadResult, evalReportResult, parseStepResult, waitResult } from "./steps/results";
 import { runId, wallSeconds } from "./trainRun";
 
@@ -28,7 +28,7 @@ export interface EvalRunArgs {
     readonly bucketName: string;
     /** Artifacts go to gs://<bucket>/<prefix>/eval/<run>/. */
     readonly prefix: string;
-    readonly timing: { readonly timeLimitMinutes: number; readonly pollSeconds: number; readonly progressSeconds: number; readonly graceSeconds: number };
+    readonly timing: JobTiming;
     readonly requireZeroInvalid: boolean;
     readonly storageEnv: StorageEnv;
     /** How this program reads the bucket (the emulator on the local target). */
@@ -95,17 +95,8 @@ export class EvalRun extends pulumi.ComponentResource {
             `${name}-eval-wait`,
             {
                 connection,
-                create: waitCommand({
-                    ...job,
-                    timeLimitSeconds: args.timing.timeLimitMinutes * 60,
-                    pollSeconds: args.timing.pollSeconds,
-                    progressSeconds: args.timing.progressSeconds,
-                    graceSeconds: args.timing.graceSeconds,
-                    tailLines: 40,
-                    logUri: "",
-                    storageEnv: args.storageEnv,
-                    requireWandb: args.wandbMode === "online",
-                }),
+                // The eval log goes to the bucket with the other artifacts.
+                create: waitCommand({ ...job, timing: args.timing, logUri: "", storageEnv: args.storageEnv, requireWandb: args.wandbMode === "online" }),
                 addPreviousOutputInEnv: false,
             },
             { parent: this, dependsOn: [launch] },

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { CheckpointKind, TrainRunConfig } from "./config/schema";
 import { pickCheckpointHolder } from "./steps/checkpointHolder";
-import { gcsUri, launchCommand, locateCommand, StorageEnv, uploadCommand, waitCommand } from "./steps/remoteScripts";
+import { gcsUri, JobTiming, launchCommand, locateCommand, StorageEnv, uploadCommand, waitCommand } from "./steps/remoteScripts";
 import { locateResult, parseStepResult, uploadResult, waitResult, WaitResult } from "./steps/results";
 
 export interface TrainRunArgs {
@@ -23,12 +23,7 @@ export interface TrainRunArgs {
     readonly bucketName: pulumi.Input<string>;
     /** Object prefix: checkpoints go to gs://<bucket>/<prefix>/<run>/<file>. */
     readonly prefix: string;
-    readonly timing: {
-        readonly timeLimitMinutes: number;
-        readonly pollSeconds: number;
-        readonly progressSeconds: number;
-        readonly graceSeconds: number;
-    };
+    readonly timing: JobTiming;
     readonly storageEnv: StorageEnv;
 }
 
@@ -101,11 +96,7 @@ export class TrainRun extends pulumi.ComponentResource {
                         create: pulumi.output(args.bucketName).apply((bucket) =>
                             waitCommand({
                                 ...job,
-                                timeLimitSeconds: args.timing.timeLimitMinutes * 60,
-                                pollSeconds: args.timing.pollSeconds,
-                                progressSeconds: args.timing.progressSeconds,
-                                graceSeconds: args.timing.graceSeconds,
-                                tailLines: 40,
+                                timing: args.timing,
                                 logUri: gcsUri(bucket, args.prefix, run.name, "logs", `${this.runId}-w${worker}.log`),
                                 storageEnv: args.storageEnv,
                             }),

@@ -52,3 +52,29 @@ console.log(`whole type-checked / what pulumi up runs: ${ratio(wholeChecked, sub
 console.log(`sub-modules type-checked / what pulumi up runs: ${ratio(subChecked, sub)}`);
 console.log(`program cost above the command's own overhead: ${(sub.ms - bare.ms).toFixed(0)} ms`);
 console.log(JSON.stringify({ runs: RUNS, bare, sub, whole, subChecked, wholeChecked }));
+
+// With --rehearsal: the real engine's figures, from one `npm run rehearse` (root; builds the toolchain if needed).
+if (process.argv.includes("--rehearsal")) {
+    const toolchain = spawnSync("bash", ["tools/build.sh"], { cwd: ROOT, encoding: "utf8" });
+    const warmStarted = process.hrtime.bigint();
+    spawnSync("bash", ["tools/build.sh"], { cwd: ROOT, encoding: "utf8" });
+    const warmSeconds = Number(process.hrtime.bigint() - warmStarted) / 1e9;
+    if (toolchain.status !== 0) throw new Error(`tools/build.sh failed: ${toolchain.stderr.slice(-2000)}`);
+    const rehearsal = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/rehearse.ts"], {
+        cwd: ROOT,
+        env: { ...process.env, REHEARSE_QUIET: "1" },
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
+    const last = rehearsal.stdout.trim().split("\n").pop() ?? "{}";
+    const { seconds } = JSON.parse(last) as { seconds: { total: number; phases: Record<string, number>; workload: number; orchestration: number } };
+    console.log(`\nrehearsal (real engine, exit ${rehearsal.status}): ${rehearsal.stdout.trim().split("\n").slice(-2, -1)[0]}`);
+    console.log(`toolchain build, warm (cached): ${warmSeconds.toFixed(2)} s`);
+    for (const [phase, value] of Object.entries(seconds.phases)) {
+        console.log(`  ${phase.padEnd(28)} ${value.toFixed(1).padStart(7)} s`);
+    }
+    console.log(`  ${"total".padEnd(28)} ${seconds.total.toFixed(1).padStart(7)} s`);
+    console.log(`  ${"stand-in workload".padEnd(28)} ${seconds.workload.toFixed(1).padStart(7)} s`);
+    console.log(`  ${"orchestration overhead".padEnd(28)} ${seconds.orchestration.toFixed(1).padStart(7)} s`);
+    console.log(JSON.stringify({ rehearsal: seconds, toolchainWarmSeconds: warmSeconds }));
+}

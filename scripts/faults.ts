@@ -65,7 +65,7 @@ async function main(): Promise<number> {
         fs.rmSync(faultFile(trainHost(2)));
         await w.ssh(w.hosts.train[0].host, "touch /tmp/libtpu_lockfile; cd /root/MLLM-JAX && (setsid nohup bash -c 'exec -a run_sid_sft_leftover sleep 600' >/dev/null 2>&1 &)");
         const fixed = await upTrain(true);
-        const leftover = await w.ssh(w.hosts.train[0].host, "pgrep -f run_sid_sft_leftover || true");
+        const leftover = await w.ssh(w.hosts.train[0].host, "pgrep -f '[r]un_sid_sft_leftover' || true");
         const trainOut = fixed.code === 0 ? await w.outputs("train") : undefined;
         record("relaunch after the fix", "the next up relaunches and completes", fixed.code === 0 && JSON.stringify(trainOut?.runs?.office?.exitCodes) === "[0,0,0,0]", `exit ${fixed.code}; office exit codes ${JSON.stringify(trainOut?.runs?.office?.exitCodes)}`);
         record("stale TPU lock and leftover process", "cleared before launch", !fs.existsSync("/tmp/libtpu_lockfile") && leftover.stdout.trim() === "", `lock ${fs.existsSync("/tmp/libtpu_lockfile") ? "present" : "gone"}; leftover pids '${leftover.stdout.trim()}'`);
@@ -111,11 +111,44 @@ async function main(): Promise<number> {
         );
         fs.rmSync(faultFile("eval-w0"));
 
-        // 5. A host cannot be reached at launch (and so not every worker joins the rendezvous).
-        for (let i = 0; i < 4; i++) fs.appendFileSync(path.join(w.hostRoot(trainHost(i)), ".tpu-standin.env"), "STANDIN_RENDEZVOUS_SECONDS=8\n");
+        // 5. A worker's job is killed without an exit file, as a preemption would: reported within a poll
+        //    plus the grace period, not at the time limit; the next `pulumi up` relaunches.
+        const standinEnv = (i: number) => path.join(w.hostRoot(trainHost(i)), ".tpu-standin.env");
+        const originalStandin = [0, 1, 2, 3].map((i) => fs.readFileSync(standinEnv(i), "utf8"));
+        [0, 1, 2, 3].forEach((i) => fs.appendFileSync(standinEnv(i), "STANDIN_STEP_SECONDS=2\n"));
+        const preemptTrain = JSON.parse(JSON.stringify(trainCfg));
+        preemptTrain["tpu-sft:train"].runs[0].checkpoints = ["best", "last"];
+        writeConfig(w.files.train, preemptTrain);
+        const preemptStarted = Date.now() / 1000;
+        const preempting = upTrain(true);
+        const runsDir = path.join(w.hostRoot(trainHost(3)), "tpu-sft-runs");
+        let killedAt = 0;
+        for (let tries = 0; tries < 300 && !killedAt; tries++) {
+            await new Promise((r) => setTimeout(r, 500));
+            const dir = fs.existsSync(runsDir) ? fs.readdirSync(runsDir).map((d) => path.join(runsDir, d)).find((d) => fs.existsSync(path.join(d, "pid")) && fs.statSync(path.join(d, "pid")).mtimeMs / 1000 >= preemptStarted) : undefined;
+            if (dir && /step=2\//.test(fs.existsSync(path.join(dir, "train.log")) ? fs.readFileSync(path.join(dir, "train.log"), "utf8") : "")) {
+                await w.ssh(w.hosts.train[3].host, `kill -9 -- -$(cat /root/tpu-sft-runs/${path.basename(dir)}/pid)`);
+                killedAt = Date.now();
+            }
+        }
+        const preempted = await preempting;
+        const reportedAfter = (Date.now() - killedAt) / 1000;
+        const ptext = preempted.stdout + preempted.stderr;
+        record(
+            "job killed without an exit file (preemption)",
+            "reported as died or preempted within a poll interval plus the grace period (plus the slice's peer failures), not at the time limit",
+            killedAt > 0 && preempted.code !== 0 && /worker t1v-n-rehearsal-train-w-3: the train process \d+ is gone without an exit code: it died or the VM was preempted/.test(ptext) && reportedAfter < 30,
+            `killed ${killedAt ? "yes" : "never"}; up exit ${preempted.code} ${reportedAfter.toFixed(1)} s after the kill; ${(/worker t1v-n-rehearsal-train-w-3: [^\n]*/.exec(ptext) ?? ["no worker message"])[0]}`,
+        );
+        [0, 1, 2, 3].forEach((i) => fs.writeFileSync(standinEnv(i), originalStandin[i]));
+        const resumed = await upTrain(true);
+        record("relaunch after a preemption", "the next up relaunches the slice and completes", resumed.code === 0 && /attempt \d+ failed earlier and was reported; starting a new attempt/.test(resumed.stdout + resumed.stderr), `exit ${resumed.code}`);
+
+        // 6. A host cannot be reached at launch (and so not every worker joins the rendezvous).
+        for (let i = 0; i < 4; i++) fs.appendFileSync(standinEnv(i), "STANDIN_RENDEZVOUS_SECONDS=8\n");
         await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "cut-net", trainHost(3)], { env: w.env });
         const changedTrain = JSON.parse(JSON.stringify(trainCfg));
-        changedTrain["tpu-sft:train"].runs[0].checkpoints = ["best", "last"];
+        changedTrain["tpu-sft:train"].runs[0].checkpoints = ["last"];
         writeConfig(w.files.train, changedTrain);
         const t0 = Date.now();
         const unreachable = await upTrain(true);
@@ -125,7 +158,7 @@ async function main(): Promise<number> {
         record("not every worker joins the rendezvous", "the other workers fail naming the missing worker", /rendezvous failed: joined workers \[0, 1, 2\], missing workers \[3\]/.test(utext), (/rendezvous failed[^\n]*/.exec(utext) ?? ["no rendezvous message"])[0]);
         await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "restore-net", trainHost(3)], { env: w.env });
 
-        // 6. `pulumi destroy` while a host is gone: completes, and the bucket keeps its data.
+        // 7. `pulumi destroy` while a host is gone: completes, and the bucket keeps its data.
         await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "cut-net", trainHost(1)], { env: w.env });
         const before = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
         const destroyEval = keep(await w.pulumi("destroy eval", ["destroy", "--yes", "--skip-preview", "--stack", w.stacks.eval, "--config-file", w.files.eval], { allowFailure: true }));
@@ -133,7 +166,7 @@ async function main(): Promise<number> {
         const afterDestroy = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
         record("destroy with a host gone", "completes; no bucket data deleted", destroyEval.code === 0 && destroyTrain.code === 0 && JSON.stringify(before) === JSON.stringify(afterDestroy) && before.length > 0, `destroy exits ${destroyEval.code}/${destroyTrain.code}; objects ${before.length} → ${afterDestroy.length}`);
 
-        // 7. Secrets: the W&B key canary and the SSH private key appear nowhere in plain text.
+        // 8. Secrets: the W&B key canary and the SSH private key appear nowhere in plain text.
         const keyBody = w.privateKey.split("\n")[1];
         const leaks: string[] = [];
         const scan = (label: string, content: string) => {

@@ -71,7 +71,7 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         return { runId, config: OFFICE_CONFIG, mode: "system-python", condaEnv: "mllm-jax", jobMode: "train", processCount: WORKERS };
     }
     const waitFor = (runId: string, extra: Partial<Parameters<typeof waitCommand>[0]> = {}) =>
-        waitCommand({ ...job(runId), timeLimitSeconds: 120, pollSeconds: 1, progressSeconds: 1, graceSeconds: 1, tailLines: 5, logUri: "", storageEnv: {}, ...extra });
+        waitCommand({ ...job(runId), timing: { timeLimitMinutes: 2, pollSeconds: 1, progressSeconds: 1, graceSeconds: 1 }, logUri: "", storageEnv: {}, ...extra });
 
     before(async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-steps-"));
@@ -171,7 +171,7 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         const waits = await all(() => waitFor(runId));
         assert.deepStrictEqual(waits.map((r) => r.code === 0), [false, false, false, false]);
         assert.match(waits[2].stderr, /ERROR: worker \S+: the train job exited with code 3 \(attempt 1, log \S+\/w2\/tpu-sft-runs\/office-cccccccccccc\/train\.log\)/);
-        assert.match(waits[2].stderr, /--- last 5 lines of \S+train\.log on \S+ ---/);
+        assert.match(waits[2].stderr, /--- last 40 lines of \S+train\.log on \S+ ---/);
         for (const w of [0, 1, 3]) assert.match(waits[w].stderr, /the train job exited with code [1-9]\d*/);
 
         fs.rmSync(faults);

@@ -99,28 +99,37 @@ export function launchCommand(inputs: JobInputs): string {
     return stepCommand("launch", jobEnv(inputs));
 }
 
-export interface WaitInputs extends JobInputs {
-    readonly timeLimitSeconds: number;
+/** How a wait step polls; the same knobs for train and eval jobs. */
+export interface JobTiming {
+    readonly timeLimitMinutes: number;
     readonly pollSeconds: number;
+    /** A progress line at least this often. */
     readonly progressSeconds: number;
+    /** Extra seconds before a vanished process without an exit file is called dead. */
     readonly graceSeconds: number;
-    readonly tailLines: number;
-    /** Where this worker's log goes when the job ends. */
+}
+
+export interface WaitInputs extends JobInputs {
+    readonly timing: JobTiming;
+    /** Where this worker's log goes when the job ends ("" keeps it on the host). */
     readonly logUri: string;
     readonly storageEnv: StorageEnv;
     /** W&B is online: a job whose log says `wandb disabled due to init error` fails the wait. */
     readonly requireWandb?: boolean;
 }
 
+/** Log lines a failure message carries. */
+export const FAILURE_TAIL_LINES = 40;
+
 export function waitCommand(inputs: WaitInputs): string {
     return stepCommand("wait", {
         ...inputs.storageEnv,
         ...jobEnv(inputs),
-        TIME_LIMIT_SECONDS: String(inputs.timeLimitSeconds),
-        POLL_SECONDS: String(inputs.pollSeconds),
-        PROGRESS_SECONDS: String(inputs.progressSeconds),
-        GRACE_SECONDS: String(inputs.graceSeconds),
-        TAIL_LINES: String(inputs.tailLines),
+        TIME_LIMIT_SECONDS: String(inputs.timing.timeLimitMinutes * 60),
+        POLL_SECONDS: String(inputs.timing.pollSeconds),
+        PROGRESS_SECONDS: String(inputs.timing.progressSeconds),
+        GRACE_SECONDS: String(inputs.timing.graceSeconds),
+        TAIL_LINES: String(FAILURE_TAIL_LINES),
         LOG_URI: inputs.logUri,
         ...(inputs.requireWandb ? { REQUIRE_WANDB: "1" } : {}),
     });
