@@ -121,6 +121,15 @@ async function main(): Promise<number> {
         writeConfig(w.files.train, preemptTrain);
         const preemptStarted = Date.now() / 1000;
         const preempting = upTrain(true);
+        // While steps run, what every host's process list shows (ps sees other sessions' command lines).
+        let sampling = true;
+        const processLists: string[] = [];
+        const sampler = (async () => {
+            while (sampling) {
+                for (const host of [...w.hosts.train, ...w.hosts.eval]) processLists.push((await w.ssh(host.host, "ps -eo args")).stdout);
+                await new Promise((r) => setTimeout(r, 300));
+            }
+        })();
         const runsDir = path.join(w.hostRoot(trainHost(3)), "tpu-sft-runs");
         let killedAt = 0;
         for (let tries = 0; tries < 300 && !killedAt; tries++) {
@@ -132,6 +141,11 @@ async function main(): Promise<number> {
             }
         }
         const preempted = await preempting;
+        sampling = false;
+        await sampler;
+        const sawSteps = processLists.some((list) => /bash -c .*(wait|launch)\b/.test(list) || /run_sid_sft/.test(list));
+        const leakedInPs = processLists.some((list) => list.includes(WANDB_CANARY) || list.includes(w.privateKey.split("\n")[1]));
+        record("secrets not in process lists", "while steps run, no host's ps shows the W&B key or the private key", sawSteps && !leakedInPs, `${processLists.length} ps snapshots, steps seen: ${sawSteps}, secrets seen: ${leakedInPs}`);
         const reportedAfter = (Date.now() - killedAt) / 1000;
         const ptext = preempted.stdout + preempted.stderr;
         record(

@@ -28,7 +28,7 @@ export function pickCheckpointHolder(run: string, kinds: readonly CheckpointKind
                 return `worker ${i} (${r.host}, process ${r.processIndex ?? "?"}): ${files}`;
             })
             .join("; ");
-        const what = chosen.length === 0 ? "no worker holds" : `${chosen.length} workers hold`;
+        const what = complete.length === 0 ? "no worker holds" : `${complete.length} workers hold`;
         throw new Error(`run ${run}: ${what} fresh ${kinds.join(" and ")} checkpoint(s) written by this run; expected exactly one (JAX process 0). Seen: ${seen}`);
     }
     const { report, worker } = chosen[0];
