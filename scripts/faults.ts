@@ -172,7 +172,41 @@ async function main(): Promise<number> {
         record("not every worker joins the rendezvous", "the other workers fail naming the missing worker", /rendezvous failed: joined workers \[0, 1, 2\], missing workers \[3\]/.test(utext), (/rendezvous failed[^\n]*/.exec(utext) ?? ["no rendezvous message"])[0]);
         await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "restore-net", trainHost(3)], { env: w.env });
 
-        // 7. `pulumi destroy` while a host is gone: completes, and the bucket keeps its data.
+        // 7. The SSH connection drops while a worker is waiting: the training keeps running, the interrupted
+        //    `pulumi up` fails naming the step, and the next `pulumi up` resumes waiting without relaunching.
+        [0, 1, 2, 3].forEach((i) => fs.writeFileSync(standinEnv(i), `${originalStandin[i]}STANDIN_STEP_SECONDS=2\n`));
+        const dropTrain = JSON.parse(JSON.stringify(preemptTrain));
+        dropTrain["tpu-sft:train"].runs[1].checkpoints = ["last"];
+        writeConfig(w.files.train, dropTrain);
+        const dropStarted = Date.now() / 1000;
+        const dropping = upTrain(true);
+        const w1Runs = path.join(w.hostRoot(trainHost(1)), "tpu-sft-runs");
+        let dropDir: string | undefined;
+        for (let tries = 0; tries < 300 && !dropDir; tries++) {
+            await new Promise((r) => setTimeout(r, 500));
+            const dir = fs.existsSync(w1Runs) ? fs.readdirSync(w1Runs).filter((d) => d.startsWith("industrial-")).map((d) => path.join(w1Runs, d)).find((d) => fs.existsSync(path.join(d, "pid")) && fs.statSync(path.join(d, "pid")).mtimeMs / 1000 >= dropStarted) : undefined;
+            if (dir && /step=2\//.test(fs.existsSync(path.join(dir, "train.log")) ? fs.readFileSync(path.join(dir, "train.log"), "utf8") : "")) dropDir = dir;
+        }
+        // Kill worker 1's SSH sessions (not its listener) from outside, as a dropped connection would end them.
+        await run("bash", ["-c", `for p in $(ip netns pids tpusft-train-w1); do if tr '\\0' ' ' </proc/$p/cmdline | grep -q '^sshd: root@'; then kill -9 $p; fi; done`], { env: w.env });
+        const dropped = await dropping;
+        const dtext = dropped.stdout + dropped.stderr;
+        const jobPid = dropDir ? fs.readFileSync(path.join(dropDir, "pid"), "utf8").trim() : "";
+        const alive = (await w.ssh(w.hosts.train[1].host, `kill -0 ${jobPid} 2>/dev/null && echo alive || (test -f /root/tpu-sft-runs/${dropDir ? path.basename(dropDir) : "x"}/exit && echo finished) || echo gone`)).stdout.trim();
+        record("SSH drops while waiting", "the interrupted up fails naming the wait step; the training keeps running", !!dropDir && dropped.code !== 0 && /industrial-wait-w1/.test(dtext) && (alive === "alive" || alive === "finished"), `up exit ${dropped.code}; error names industrial-wait-w1: ${/industrial-wait-w1/.test(dtext)}; job after the drop: ${alive}`);
+        const resumedAfterDrop = await upTrain(true);
+        const rtext = resumedAfterDrop.stdout + resumedAfterDrop.stderr;
+        const attemptFile = dropDir ? fs.readFileSync(path.join(dropDir, "attempt"), "utf8").trim() : "?";
+        const dropOut = resumedAfterDrop.code === 0 ? await w.outputs("train") : undefined;
+        record(
+            "resume after the SSH drop",
+            "the next up resumes waiting without relaunching and completes with the checkpoint",
+            resumedAfterDrop.code === 0 && attemptFile === "1" && !/industrial-wait-w\d[^\n]*starting a new attempt/.test(rtext) && !!dropOut?.runs?.industrial?.checkpoints?.last?.crc32c,
+            `exit ${resumedAfterDrop.code}; attempt on worker 1: ${attemptFile}; industrial last ${dropOut?.runs?.industrial?.checkpoints?.last?.crc32c}`,
+        );
+        [0, 1, 2, 3].forEach((i) => fs.writeFileSync(standinEnv(i), originalStandin[i]));
+
+        // 8. `pulumi destroy` while a host is gone: completes, and the bucket keeps its data.
         await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "cut-net", trainHost(1)], { env: w.env });
         const before = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
         const destroyEval = keep(await w.pulumi("destroy eval", ["destroy", "--yes", "--skip-preview", "--stack", w.stacks.eval, "--config-file", w.files.eval], { allowFailure: true }));
@@ -180,7 +214,7 @@ async function main(): Promise<number> {
         const afterDestroy = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
         record("destroy with a host gone", "completes; no bucket data deleted", destroyEval.code === 0 && destroyTrain.code === 0 && JSON.stringify(before) === JSON.stringify(afterDestroy) && before.length > 0, `destroy exits ${destroyEval.code}/${destroyTrain.code}; objects ${before.length} → ${afterDestroy.length}`);
 
-        // 8. Secrets: the W&B key canary and the SSH private key appear nowhere in plain text.
+        // 9. Secrets: the W&B key canary and the SSH private key appear nowhere in plain text.
         const keyBody = w.privateKey.split("\n")[1];
         const leaks: string[] = [];
         const scan = (label: string, content: string) => {
