@@ -16,12 +16,9 @@ export function shellQuote(value: string): string {
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
-/**
- * Builds `NAME='value' … bash -c '<script>' <name>`: the script runs under bash whatever the login shell is,
- * and its inputs arrive as environment variables, never spliced into the script text.
- */
-export function bashWithEnv(script: string, env: Readonly<Record<string, string>>, scriptName: string): string {
-    const assignments = Object.keys(env)
+/** `NAME='value'` words for an environment prefix, sorted by name; names must be shell identifiers. */
+export function envAssignments(env: Readonly<Record<string, string>>): string[] {
+    return Object.keys(env)
         .sort()
         .map((name) => {
             if (!ENV_NAME.test(name)) {
@@ -29,5 +26,12 @@ export function bashWithEnv(script: string, env: Readonly<Record<string, string>
             }
             return `${name}=${shellQuote(env[name])}`;
         });
-    return [...assignments, "bash", "-c", shellQuote(script), shellQuote(scriptName)].join(" ");
+}
+
+/**
+ * Builds `NAME='value' … bash -c '<script>' <name>`: the script runs under bash whatever the login shell is,
+ * and its inputs arrive as environment variables, never spliced into the script text.
+ */
+export function bashWithEnv(script: string, env: Readonly<Record<string, string>>, scriptName: string): string {
+    return [...envAssignments(env), "bash", "-c", shellQuote(script), shellQuote(scriptName)].join(" ");
 }

@@ -1,37 +1,77 @@
 /**
  * Builds the exact command text of every remote step. Each step is `scripts/remote/lib.sh` followed by
- * the step's script, run by `bash -c`, with its inputs as environment variables quoted by `shellQuote`.
- * Pure: the same inputs give the same string, so an unchanged config runs no command.
+ * the step's script. Bootstrap carries every step's script and installs them on the host under
+ * `~/.tpu-sft/steps/<digest>/`; every other step is a short `bash <that file>` line, so a failing step's
+ * error (which quotes the command) stays readable and the state stays small. Inputs are environment
+ * variables quoted by `shellQuote`. Pure: the same inputs give the same string, so an unchanged config runs
+ * no command.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { bashWithEnv } from "../shell/quote";
+import { bashWithEnv, envAssignments, shellQuote } from "../shell/quote";
 
 export const REMOTE_SCRIPT_DIR = path.resolve(__dirname, "..", "..", "scripts", "remote");
 
-export type StepName = "bootstrap" | "launch" | "wait" | "locate" | "upload" | "download" | "evalreport" | "calc" | "artifacts";
+/** Steps installed by bootstrap and run from their file. */
+export const INSTALLED_STEPS = ["launch", "wait", "locate", "upload", "download", "evalreport", "calc", "artifacts"] as const;
+export type StepName = "bootstrap" | (typeof INSTALLED_STEPS)[number];
 
 const scriptCache = new Map<string, string>();
 
-/** The script text a step runs: lib.sh, then the step. Read once per process. */
-export function stepScript(step: StepName): string {
-    let text = scriptCache.get(step);
+/** A file of scripts/remote without comment lines: they are for readers here, not for the hosts. */
+function remoteFile(name: string): string {
+    let text = scriptCache.get(name);
     if (text === undefined) {
-        const lib = fs.readFileSync(path.join(REMOTE_SCRIPT_DIR, "lib.sh"), "utf8");
-        const body = fs.readFileSync(path.join(REMOTE_SCRIPT_DIR, `${step}.sh`), "utf8");
-        // Comment lines are for readers of scripts/remote; the command text (kept in state) goes without them.
-        text = `${lib}\n${body}`
+        text = fs
+            .readFileSync(path.join(REMOTE_SCRIPT_DIR, `${name}.sh`), "utf8")
             .split("\n")
             .filter((line) => !/^\s*(#.*)?$/.test(line))
             .join("\n");
-        scriptCache.set(step, text);
+        scriptCache.set(name, text);
     }
     return text;
 }
 
+/** The whole script a step runs: lib.sh, then the step. */
+export function stepScript(step: StepName): string {
+    return `${remoteFile("lib")}\n${remoteFile(step)}`;
+}
+
+/** The files bootstrap installs: lib.sh, and each step sourcing it from its own directory. */
+export function installedFiles(): Record<string, string> {
+    const files: Record<string, string> = { lib: remoteFile("lib") };
+    for (const step of INSTALLED_STEPS) files[step] = `source "\${BASH_SOURCE[0]%/*}/lib.sh"\n${remoteFile(step)}`;
+    return files;
+}
+
+/** Names the installed script set: any change to a script gives a new directory, so old and new never mix. */
+export function stepScriptsDigest(): string {
+    const hash = crypto.createHash("sha256");
+    for (const [name, text] of Object.entries(installedFiles())) hash.update(`${name}\0${text}\0`);
+    return hash.digest("hex").slice(0, 12);
+}
+
+/** Where bootstrap installs a step's script on a host (`$HOME` expands there). */
+export function installedStepPath(step: (typeof INSTALLED_STEPS)[number]): string {
+    return `$HOME/.tpu-sft/steps/${stepScriptsDigest()}/${step}.sh`;
+}
+
 /** The command line that runs `step` with `env` as its inputs. */
 export function stepCommand(step: StepName, env: Readonly<Record<string, string>>): string {
-    return bashWithEnv(stepScript(step), env, step);
+    if (step === "bootstrap") {
+        return bashWithEnv(stepScript(step), env, step);
+    }
+    const file = `"${installedStepPath(step)}"`;
+    const missing = shellQuote(`step scripts ${stepScriptsDigest()} are not installed on this host; the bootstrap step installs them (run pulumi up)`);
+    return `[ -f ${file} ] || { echo ${missing} >&2; exit 1; }; ${[...envAssignments(env), "bash", file].join(" ")}`;
+}
+
+/** Environment that carries the installed scripts to bootstrap. */
+function installedScriptsEnv(): Record<string, string> {
+    const env: Record<string, string> = { STEP_SCRIPTS_DIGEST: stepScriptsDigest() };
+    for (const [name, text] of Object.entries(installedFiles())) env[`STEP_SCRIPT_${name.toUpperCase()}`] = text;
+    return env;
 }
 
 /** Settings that point `gcloud storage` on the hosts at the bucket endpoint (empty for real GCS). */
@@ -58,6 +98,7 @@ export interface BootstrapInputs extends PythonEnvInputs {
 
 export function bootstrapCommand(inputs: BootstrapInputs): string {
     return stepCommand("bootstrap", {
+        ...installedScriptsEnv(),
         ENV_MODE: inputs.mode,
         CONDA_ENV: inputs.condaEnv,
         PYTHON_VERSION: inputs.python,

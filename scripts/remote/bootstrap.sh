@@ -6,6 +6,21 @@ require_env ENV_MODE CONDA_ENV PYTHON_VERSION JAX_VERSION LIBTPU_VERSION MLLM_UR
 STATE_DIR="$HOME/.tpu-sft"
 mkdir -p "$STATE_DIR"
 
+# Every other step runs from a file installed here (STEP_SCRIPTS_DIGEST, STEP_SCRIPT_<NAME> inputs), so their
+# commands, and the errors that quote them, stay short.
+install_step_scripts() {
+    require_env STEP_SCRIPTS_DIGEST
+    local dir="$STATE_DIR/steps/$STEP_SCRIPTS_DIGEST" var name
+    mkdir -p "$dir"
+    for var in ${!STEP_SCRIPT_@}; do
+        name="${var#STEP_SCRIPT_}"
+        name="${name,,}"
+        printf '%s\n' "${!var}" >"$dir/$name.sh.tmp"
+        mv -f "$dir/$name.sh.tmp" "$dir/$name.sh"
+    done
+}
+install_step_scripts
+
 write_wandb_key() {
     local key=""
     IFS= read -r key || true

@@ -6,6 +6,7 @@ set -euo pipefail
 umask 022
 
 STEP="${0##*/}"
+STEP="${STEP%.sh}"
 HOST_SHORT="$(hostname -s 2>/dev/null || hostname)"
 export HOST_SHORT
 export REPO_DIR="${REPO_DIR:-$HOME/MLLM-JAX}"

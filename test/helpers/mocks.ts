@@ -75,7 +75,7 @@ export class StackMocks implements pulumi.runtime.Mocks {
 
     private remoteStdout(inputs: Record<string, any>): string {
         const create: string = inputs.create;
-        const step = create.split(" ").pop();
+        const step = /\/([a-z]+)\.sh"$/.exec(create)?.[1] ?? create.split(" ").pop();
         const worker = this.workerOf(plain(inputs.connection)?.host ?? "");
         const host = `t1v-n-mock-w-${worker}`;
         const env = (name: string) => {
