@@ -7,7 +7,7 @@ import { StackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { CheckpointCatalog, matchEvalCheckpoints, readTrainStackCheckpoints } from "./evalCheckpoints";
 import { EvalRun } from "./evalRun";
-import { provisionSlice, storageEnvFor } from "./slice";
+import { provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
 
 export async function evalStack(config: StackConfig, secrets: StackSecrets) {
     const evalConfig = config.eval;
@@ -22,11 +22,7 @@ export async function evalStack(config: StackConfig, secrets: StackSecrets) {
     const checkpoints = matchEvalCheckpoints(evalConfig.runs, catalog, evalConfig.trainStack ? `train stack ${evalConfig.trainStack}` : "eval.checkpoints");
 
     const slice = provisionSlice(config, secrets);
-    const identity = {
-        slice: { acceleratorType: config.tpu.acceleratorType, vm: config.vmName, zone: config.tpu.zone },
-        repos: config.repos,
-        env: config.env,
-    };
+    const identity = sliceIdentity(config);
     const runs: EvalRun[] = [];
     for (const run of evalConfig.runs) {
         const previous = runs[runs.length - 1];
@@ -49,12 +45,9 @@ export async function evalStack(config: StackConfig, secrets: StackSecrets) {
             }),
         );
     }
-    const bootstrap = slice.bootstrap.results;
     return {
-        tpu: { name: slice.hosts.name, zone: config.tpu.zone, acceleratorType: config.tpu.acceleratorType, hosts: config.shape.hosts },
+        ...sliceOutputs(config, slice),
         bucket: config.bucketName,
-        sshPublicKey: slice.sshPublicKey,
-        commits: bootstrap.apply((results) => ({ mllmJax: results[0].mllmJaxCommit, miniOneRec: results[0].miniOneRecCommit })),
         evalRuns: pulumi.output(Object.fromEntries(runs.map((r, i) => [evalConfig.runs[i].name, r.outputs]))),
     };
 }

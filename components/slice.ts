@@ -74,6 +74,24 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets): Slic
     return { hosts, sshPublicKey: key.publicKey, connections, bootstrap };
 }
 
+/** What defines the machines a run uses; part of every run id, so a new slice or pin re-runs the runs. */
+export function sliceIdentity(config: StackConfig): Record<string, unknown> {
+    return {
+        slice: { acceleratorType: config.tpu.acceleratorType, vm: config.vmName, zone: config.tpu.zone },
+        repos: config.repos,
+        env: config.env,
+    };
+}
+
+/** The stack outputs every stack has: the TPU, the SSH public key, and the commits bootstrap checked out. */
+export function sliceOutputs(config: StackConfig, slice: Slice) {
+    return {
+        tpu: { name: slice.hosts.name, zone: config.tpu.zone, acceleratorType: config.tpu.acceleratorType, hosts: config.shape.hosts },
+        sshPublicKey: slice.sshPublicKey,
+        commits: slice.bootstrap.results.apply((results) => ({ mllmJax: results[0].mllmJaxCommit, miniOneRec: results[0].miniOneRecCommit })),
+    };
+}
+
 /**
  * Settings that point `gcloud storage` on the hosts at the bucket's endpoint: nothing on GCP, the
  * emulator's address on the local target. The same scripts run either way.

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArtifactBucket } from "./artifactBucket";
 import { StackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
-import { provisionSlice, storageEnvFor } from "./slice";
+import { provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
 import { TrainRun } from "./trainRun";
 
 export function trainStack(config: StackConfig, secrets: StackSecrets) {
@@ -21,11 +21,7 @@ export function trainStack(config: StackConfig, secrets: StackSecrets) {
         location: config.bucketLocation,
         labels: config.tpu.labels,
     });
-    const identity = {
-        slice: { acceleratorType: config.tpu.acceleratorType, vm: config.vmName, zone: config.tpu.zone },
-        repos: config.repos,
-        env: config.env,
-    };
+    const identity = sliceIdentity(config);
     const trainRuns = config.train.runs;
     const runs: TrainRun[] = [];
     for (const run of trainRuns) {
@@ -45,20 +41,9 @@ export function trainStack(config: StackConfig, secrets: StackSecrets) {
             }),
         );
     }
-    const bootstrap = slice.bootstrap.results;
     return {
-        tpu: {
-            name: slice.hosts.name,
-            zone: config.tpu.zone,
-            acceleratorType: config.tpu.acceleratorType,
-            hosts: config.shape.hosts,
-        },
+        ...sliceOutputs(config, slice),
         bucket: bucket.bucketName,
-        sshPublicKey: slice.sshPublicKey,
-        commits: bootstrap.apply((results) => ({
-            mllmJax: results[0].mllmJaxCommit,
-            miniOneRec: results[0].miniOneRecCommit,
-        })),
         runs: pulumi.output(
             Object.fromEntries(
                 runs.map((r, i) => [
