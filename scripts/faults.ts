@@ -2,7 +2,7 @@
 // One line per case (name, expected, observed, PASS/FAIL), then `N passed, N failed`.
 import * as fs from "fs";
 import * as path from "path";
-import { listObjects, readObjectText } from "./rehearsal/emulator";
+import { listObjects, putObject, readObjectBytes } from "./rehearsal/emulator";
 import { run } from "./rehearsal/cli";
 import { switchIndustrialToBest, writeConfig } from "./rehearsal/stackConfigs";
 import { BUCKET, setUpWorld, WANDB_CANARY, World } from "./rehearsal/world";
@@ -19,11 +19,6 @@ function record(name: string, expected: string, ok: boolean, observed: string): 
     console.log(`${ok ? "PASS" : "FAIL"} | ${name} | expected: ${expected} | observed: ${observed.replace(/\s+/g, " ").slice(0, 400)}`);
 }
 const say = (text: string) => process.stderr.write(`[faults] ${text}\n`);
-
-async function putObject(endpoint: string, name: string, body: Buffer | string): Promise<void> {
-    const res = await fetch(`${endpoint}/upload/storage/v1/b/${BUCKET}/o?uploadType=media&name=${encodeURIComponent(name)}`, { method: "POST", body });
-    if (!res.ok) throw new Error(`upload ${name}: HTTP ${res.status}`);
-}
 
 async function main(): Promise<number> {
     const started = Date.now();
@@ -74,8 +69,8 @@ async function main(): Promise<number> {
         // 2. The checkpoint object is replaced in the bucket between the stacks.
         const officeUri: string = trainOut.runs.office.checkpoints.best.uri;
         const objectName = officeUri.replace(`gs://${BUCKET}/`, "");
-        const original = Buffer.from(await (await fetch(`${w.endpoint}/storage/v1/b/${BUCKET}/o/${encodeURIComponent(objectName)}?alt=media`)).arrayBuffer());
-        await putObject(w.endpoint, objectName, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from("!")]));
+        const original = await readObjectBytes(w.endpoint, BUCKET, objectName);
+        await putObject(w.endpoint, BUCKET, objectName, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from("!")]));
         const corrupted = await upEval(true);
         const evalRuns = await w.ssh(w.hosts.eval[0].host, "ls /root/tpu-sft-runs 2>/dev/null || true");
         const ctext = corrupted.stdout + corrupted.stderr;
@@ -85,7 +80,7 @@ async function main(): Promise<number> {
             corrupted.code !== 0 && /is not the one the train stack uploaded: expected size \d+ crc32c \S+, the bucket has size \d+ crc32c \S+/.test(ctext) && evalRuns.stdout.trim() === "",
             `exit ${corrupted.code}; ${(/checkpoint object [^\n]*/.exec(ctext) ?? ["no hash message"])[0]}; eval run dirs: '${evalRuns.stdout.trim()}'`,
         );
-        await putObject(w.endpoint, objectName, original);
+        await putObject(w.endpoint, BUCKET, objectName, original);
 
         // 3. W&B online, but the runner logs `wandb disabled due to init error` (and exits 0).
         fs.writeFileSync(faultFile("eval-w0"), "WANDB_INIT_ERROR=1\n");
@@ -209,8 +204,8 @@ async function main(): Promise<number> {
         // 8. `pulumi destroy` while a host is gone: completes, and the bucket keeps its data.
         await run("bash", [path.join(__dirname, "rehearsal/hosts.sh"), "cut-net", trainHost(1)], { env: w.env });
         const before = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
-        const destroyEval = keep(await w.pulumi("destroy eval", ["destroy", "--yes", "--skip-preview", "--stack", w.stacks.eval, "--config-file", w.files.eval], { allowFailure: true }));
-        const destroyTrain = keep(await w.pulumi("destroy train", ["destroy", "--yes", "--skip-preview", "--stack", w.stacks.train, "--config-file", w.files.train], { allowFailure: true }));
+        const destroyEval = keep(await w.destroy("eval", true));
+        const destroyTrain = keep(await w.destroy("train", true));
         const afterDestroy = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
         record("destroy with a host gone", "completes; no bucket data deleted", destroyEval.code === 0 && destroyTrain.code === 0 && JSON.stringify(before) === JSON.stringify(afterDestroy) && before.length > 0, `destroy exits ${destroyEval.code}/${destroyTrain.code}; objects ${before.length} → ${afterDestroy.length}`);
 
@@ -227,7 +222,6 @@ async function main(): Promise<number> {
         const hostFiles = walk(path.join(w.hostsDir, "hosts")).filter((f) => fs.readFileSync(f, "latin1").includes(WANDB_CANARY));
         const envFiles = hostFiles.filter((f) => f.endsWith("/root/.env") && (fs.statSync(f).mode & 0o777) === 0o600);
         record("secrets never in plain text", "no W&B key or private key in state, config files or pulumi output; on hosts only in /root/.env (mode 600)", leaks.length === 0 && hostFiles.length === envFiles.length && envFiles.length === 5, `leaks: ${leaks.join("; ") || "none"}; host files with the key: ${hostFiles.map((f) => path.relative(w.hostsDir, f)).join(", ")}`);
-        void readObjectText;
     } catch (err) {
         record("fault suite completed", "no unexpected error", false, (err as Error).message.slice(0, 3000));
     } finally {

@@ -37,17 +37,11 @@ async function main(): Promise<number> {
         world = await timed("setup", () => setUpWorld("rehearsal", { echo: process.env.REHEARSE_QUIET !== "1" }));
         const w = world;
         const { endpoint, files } = w;
-        const TRAIN = w.stacks.train;
-        const EVAL = w.stacks.eval;
         const env = w.env;
-        const pulumi = (what: string, args: string[]) => w.pulumi(what, args);
-        const up = (stack: string, _file: string, extra: string[] = []) => w.up(stack === TRAIN ? "train" : "eval", extra);
-        const stackOutputs = (stack: string) => w.outputs(stack === TRAIN ? "train" : "eval");
-        const evalCfg = w.evalConfig;
 
         // 1. train
-        await timed("1-up-train", () => up(TRAIN, files.train));
-        const train = await stackOutputs(TRAIN);
+        await timed("1-up-train", () => w.up("train"));
+        const train = await w.outputs("train");
         outputs.train = train;
         const objects = await listObjects(endpoint, BUCKET);
         for (const [run, value] of Object.entries(train.runs as Record<string, { checkpoints: Record<string, { uri: string; size: number; crc32c: string }>; process0Worker: number; exitCodes: number[] }>)) {
@@ -60,8 +54,8 @@ async function main(): Promise<number> {
         }
 
         // 2. eval
-        await timed("2-up-eval", () => up(EVAL, files.eval));
-        const evaluated = await stackOutputs(EVAL);
+        await timed("2-up-eval", () => w.up("eval"));
+        const evaluated = await w.outputs("eval");
         outputs.eval = evaluated;
         for (const [run, value] of Object.entries(evaluated.evalRuns as Record<string, any>)) {
             const expected = await standInCalc(endpoint, value.artifacts["eval_predictions.json"], value.artifacts["items.txt"], w.work, env);
@@ -70,34 +64,35 @@ async function main(): Promise<number> {
             check(`eval ${run} W&B-style URL`, /^https:\/\/wandb\.ai\/[^/]+\/minionerec-sid-sft\/runs\/[a-z0-9]+$/.test(value.wandbUrl), value.wandbUrl);
             check(`eval ${run} three computations agree`, value.agreement?.agree === true, `max |Δ| ${value.agreement?.maxAbsDiff}`);
         }
-        const report = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/report.ts", "--stack", EVAL, "--svg", path.join(w.work, "report.svg")], { env, cwd: ROOT });
+        const report = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/report.ts", "--stack", w.stacks.eval, "--svg", path.join(w.work, "report.svg")], { env, cwd: ROOT });
         check("npm run report renders the eval stack", report.code === 0 && fs.existsSync(path.join(w.work, "report.svg")), report.code === 0 ? report.stdout.split("\n").slice(0, 3).join(" | ") : report.stderr.slice(-300));
 
         // 3. nothing changed: nothing runs
-        for (const [name, stack, file] of [["3-noop-train", TRAIN, files.train], ["3-noop-eval", EVAL, files.eval]]) {
-            const result = await timed(name, () => up(stack, file, ["--expect-no-changes"]));
+        for (const which of ["train", "eval"] as const) {
+            const name = `3-noop-${which}`;
+            const result = await timed(name, () => w.up(which, ["--expect-no-changes"]));
             const summary = resourceSummary(result.stdout);
             check(`${name}: zero changes`, Object.keys(summary).length === 1 && summary.unchanged > 0, JSON.stringify(summary));
         }
 
         // The program's start-up inside the real engine: a no-op preview runs the program; `stack output`
         // starts the CLI and reads the state without running it.
-        const cliOnly = await timed("3-cli-stack-output", () => pulumi("stack output", ["stack", "output", "--json", "--stack", TRAIN]));
-        const preview = await timed("3-noop-preview-train", () => pulumi("preview", ["preview", "--expect-no-changes", "--stack", TRAIN, "--config-file", files.train]));
+        const cliOnly = await timed("3-cli-stack-output", () => w.pulumi("stack output", ["stack", "output", "--json", "--stack", w.stacks.train]));
+        const preview = await timed("3-noop-preview-train", () => w.pulumi("preview", ["preview", "--expect-no-changes", "--stack", w.stacks.train, "--config-file", files.train]));
         phases["program-startup-estimate"] = preview.seconds - cliOnly.seconds;
 
         // 4. one eval run's config changes: only its steps run
-        writeConfig(files.eval, switchIndustrialToBest(evalCfg));
-        const changed = await timed("4-change-one-eval-run", () => up(EVAL, files.eval));
+        writeConfig(files.eval, switchIndustrialToBest(w.evalConfig));
+        const changed = await timed("4-change-one-eval-run", () => w.up("eval"));
         const touched = [...changed.stdout.matchAll(/command:remote:Command\s+(\S+)\s+(?:updated|created|replaced)/g)].map((m) => m[1]);
         check("4: only the changed run's eval steps ran", touched.length > 0 && touched.every((n) => n.startsWith("industrial-")), `ran: ${[...new Set(touched)].join(", ")}`);
-        outputs.evalAfterChange = await stackOutputs(EVAL);
+        outputs.evalAfterChange = await w.outputs("eval");
 
         // 5. destroy both; the bucket keeps everything
         const before = (await listObjects(endpoint, BUCKET)).map((o) => `${o.name}:${o.crc32c}`).sort();
         await timed("5-destroy", async () => {
-            await pulumi("destroy eval", ["destroy", "--yes", "--skip-preview", "--stack", EVAL, "--config-file", files.eval]);
-            await pulumi("destroy train", ["destroy", "--yes", "--skip-preview", "--stack", TRAIN, "--config-file", files.train]);
+            await w.destroy("eval");
+            await w.destroy("train");
         });
         const after = (await listObjects(endpoint, BUCKET)).map((o) => `${o.name}:${o.crc32c}`).sort();
         check("5: destroy keeps every checkpoint and eval artifact", JSON.stringify(before) === JSON.stringify(after) && before.length > 0, `${after.length} objects before and after`);

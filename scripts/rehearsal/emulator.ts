@@ -66,8 +66,18 @@ export async function listObjects(endpoint: string, bucket: string): Promise<Obj
     return (body.items ?? []).map((o) => ({ name: o.name, size: Number(o.size), crc32c: o.crc32c }));
 }
 
-export async function readObjectText(endpoint: string, bucket: string, name: string): Promise<string> {
+export async function readObjectBytes(endpoint: string, bucket: string, name: string): Promise<Buffer> {
     const res = await fetch(`${endpoint}/storage/v1/b/${bucket}/o/${encodeURIComponent(name)}?alt=media`);
     if (!res.ok) throw new Error(`reading gs://${bucket}/${name}: HTTP ${res.status}`);
-    return res.text();
+    return Buffer.from(await res.arrayBuffer());
+}
+
+export async function readObjectText(endpoint: string, bucket: string, name: string): Promise<string> {
+    return (await readObjectBytes(endpoint, bucket, name)).toString("utf8");
+}
+
+/** Writes an object directly, as someone replacing it in the bucket would. */
+export async function putObject(endpoint: string, bucket: string, name: string, body: Buffer | string): Promise<void> {
+    const res = await fetch(`${endpoint}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`, { method: "POST", body });
+    if (!res.ok) throw new Error(`writing gs://${bucket}/${name}: HTTP ${res.status}`);
 }

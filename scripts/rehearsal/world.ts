@@ -29,6 +29,7 @@ export interface World {
     /** Runs the pinned `pulumi` with the world's environment; `allowFailure` returns instead of throwing. */
     pulumi(what: string, args: string[], options?: { input?: string; allowFailure?: boolean }): Promise<Ran>;
     up(which: "train" | "eval", extra?: string[], allowFailure?: boolean): Promise<Ran>;
+    destroy(which: "train" | "eval", allowFailure?: boolean): Promise<Ran>;
     outputs(which: "train" | "eval"): Promise<any>;
     /** Runs a shell command on a host over SSH with the rehearsal key, as root. */
     ssh(host: string, command: string): Promise<Ran>;
@@ -99,6 +100,8 @@ export async function setUpWorld(prefix: string, options: { echo: boolean }): Pr
         pulumi,
         up: (which, extra = [], allowFailure = false) =>
             pulumi(`pulumi up ${stacks[which]}`, ["up", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which], ...extra], { allowFailure }),
+        destroy: (which, allowFailure = false) =>
+            pulumi(`pulumi destroy ${stacks[which]}`, ["destroy", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which]], { allowFailure }),
         outputs: async (which) => JSON.parse((await pulumi(`stack output ${stacks[which]}`, ["stack", "output", "--json", "--stack", stacks[which]])).stdout),
         ssh: (host, command) =>
             run("ssh", ["-i", keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", `root@${host}`, command], { env }),
