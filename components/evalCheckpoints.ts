@@ -15,11 +15,22 @@ export interface HandedOffCheckpoint {
 
 export type CheckpointCatalog = Readonly<Record<string, Partial<Record<CheckpointKind, HandedOffCheckpoint>>>>;
 
-const handedOff = z.object({ uri: z.string().startsWith("gs://"), size: z.number().int().positive(), crc32c: z.string() });
-const trainRunsOutput = z.record(z.string(), z.object({ checkpoints: z.object({ best: handedOff.optional(), last: handedOff.optional() }) }));
+const handedOff = z.object({
+    uri: z.string().startsWith("gs://"),
+    size: z.number().int().positive(),
+    crc32c: z.string(),
+});
+const trainRunsOutput = z.record(
+    z.string(),
+    z.object({ checkpoints: z.object({ best: handedOff.optional(), last: handedOff.optional() }) }),
+);
 
 /** The checkpoint of every eval run, or one error listing each run that has none, with what exists. */
-export function matchEvalCheckpoints(runs: readonly EvalRunConfig[], catalog: CheckpointCatalog, source: string): Record<string, HandedOffCheckpoint> {
+export function matchEvalCheckpoints(
+    runs: readonly EvalRunConfig[],
+    catalog: CheckpointCatalog,
+    source: string,
+): Record<string, HandedOffCheckpoint> {
     const problems: string[] = [];
     const matched: Record<string, HandedOffCheckpoint> = {};
     runs.forEach((run, i) => {
@@ -57,11 +68,15 @@ export async function readTrainStackCheckpoints(stackName: string): Promise<Chec
         );
     }
     if (value === undefined) {
-        throw new Error(`the train stack "${stackName}" has no 'runs' output: has \`pulumi up --stack train\` completed? Fix: deploy it, or list explicit checkpoints under eval.checkpoints`);
+        throw new Error(
+            `the train stack "${stackName}" has no 'runs' output: has \`pulumi up --stack train\` completed? Fix: deploy it, or list explicit checkpoints under eval.checkpoints`,
+        );
     }
     const parsed = trainRunsOutput.safeParse(value);
     if (!parsed.success) {
-        throw new Error(`the train stack "${stackName}" has a 'runs' output this program does not understand: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+        throw new Error(
+            `the train stack "${stackName}" has a 'runs' output this program does not understand: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+        );
     }
     return Object.fromEntries(Object.entries(parsed.data).map(([name, run]) => [name, run.checkpoints]));
 }

@@ -10,8 +10,26 @@ import { HandedOffCheckpoint } from "./evalCheckpoints";
 import { BucketReaderOptions, readObject } from "./metrics/bucketReader";
 import { assertRecordList, computeCalcMetrics, parseCalcPyStdout } from "./metrics/calc";
 import { Agreement, crossCheck, fromCalcPy, fromEvaluator, fromTypeScript } from "./metrics/crossCheck";
-import { artifactsCommand, calcCommand, downloadCommand, evalReportCommand, gcsUri, JobTiming, launchCommand, StorageEnv, waitCommand } from "./steps/remoteScripts";
-import { artifactsResult, ArtifactsResult, calcResult, downloadResult, evalReportResult, parseStepResult, waitResult } from "./steps/results";
+import {
+    artifactsCommand,
+    calcCommand,
+    downloadCommand,
+    evalReportCommand,
+    gcsUri,
+    JobTiming,
+    launchCommand,
+    StorageEnv,
+    waitCommand,
+} from "./steps/remoteScripts";
+import {
+    artifactsResult,
+    ArtifactsResult,
+    calcResult,
+    downloadResult,
+    evalReportResult,
+    parseStepResult,
+    waitResult,
+} from "./steps/results";
 import { runId, wallSeconds } from "./trainRun";
 
 export interface EvalRunArgs {
@@ -65,7 +83,9 @@ export async function crossCheckFromBucket(
     const sources = [fromCalcPy(parseCalcPyStdout(calcTail)), fromEvaluator(evaluatorMetrics), typescript];
     const agreement = crossCheck(sources, { requireZeroInvalid: options.requireZeroInvalid, expectedK: options.topk });
     if (!agreement.agree) {
-        throw new Error(`eval run ${runName}: the metric computations disagree, so no metrics are recorded:\n${agreement.problems.map((p) => `  - ${p}`).join("\n")}\n${agreement.table}`);
+        throw new Error(
+            `eval run ${runName}: the metric computations disagree, so no metrics are recorded:\n${agreement.problems.map((p) => `  - ${p}`).join("\n")}\n${agreement.table}`,
+        );
     }
     return { agreement, sources: [typescript] };
 }
@@ -80,51 +100,109 @@ export class EvalRun extends pulumi.ComponentResource {
         super("tpu-sft:steps:EvalRun", name, {}, opts);
         const { run, connection } = args;
         // The checkpoint's identity is part of the run's: a new checkpoint re-runs download, eval and cross-check.
-        this.runId = runId({ name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] }, { ...args.identity, checkpoint: args.checkpoint, itemFile: run.itemFile, wandb: args.wandbMode });
+        this.runId = runId(
+            { name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] },
+            { ...args.identity, checkpoint: args.checkpoint, itemFile: run.itemFile, wandb: args.wandbMode },
+        );
         const command = (step: string, create: pulumi.Input<string>, dependsOn: pulumi.Resource[], timeout = "60m") =>
-            new remote.Command(`${name}-${step}`, { connection, create, addPreviousOutputInEnv: false }, { parent: this, dependsOn, customTimeouts: { create: timeout, update: timeout } });
+            new remote.Command(
+                `${name}-${step}`,
+                { connection, create, addPreviousOutputInEnv: false },
+                { parent: this, dependsOn, customTimeouts: { create: timeout, update: timeout } },
+            );
 
         const download = command(
             "download",
-            downloadCommand({ srcUri: args.checkpoint.uri, config: run.config, kind: run.checkpoint, size: args.checkpoint.size, crc32c: args.checkpoint.crc32c, storageEnv: args.storageEnv }),
+            downloadCommand({
+                srcUri: args.checkpoint.uri,
+                config: run.config,
+                kind: run.checkpoint,
+                size: args.checkpoint.size,
+                crc32c: args.checkpoint.crc32c,
+                storageEnv: args.storageEnv,
+            }),
             [...args.after],
         );
-        const job = { runId: this.runId, config: run.config, mode: args.env.mode, condaEnv: args.env.condaEnv, jobMode: "eval" as const, processCount: 1 };
+        const job = {
+            runId: this.runId,
+            config: run.config,
+            mode: args.env.mode,
+            condaEnv: args.env.condaEnv,
+            jobMode: "eval" as const,
+            processCount: 1,
+        };
         const launch = command("eval-launch", launchCommand(job), [download]);
         const wait = new remote.Command(
             `${name}-eval-wait`,
             {
                 connection,
                 // The eval log goes to the bucket with the other artifacts.
-                create: waitCommand({ ...job, timing: args.timing, logUri: "", storageEnv: args.storageEnv, requireWandb: args.wandbMode === "online" }),
+                create: waitCommand({
+                    ...job,
+                    timing: args.timing,
+                    logUri: "",
+                    storageEnv: args.storageEnv,
+                    requireWandb: args.wandbMode === "online",
+                }),
                 addPreviousOutputInEnv: false,
             },
             { parent: this, dependsOn: [launch] },
         );
-        const report = command("eval-report", evalReportCommand({ runId: this.runId, outputDir: run.outputDir, wandbMode: args.wandbMode }), [wait]);
-        const calc = command("calc", calcCommand({ runId: this.runId, outputDir: run.outputDir, itemFile: run.itemFile, mode: args.env.mode, condaEnv: args.env.condaEnv }), [wait]);
+        const report = command(
+            "eval-report",
+            evalReportCommand({ runId: this.runId, outputDir: run.outputDir, wandbMode: args.wandbMode }),
+            [wait],
+        );
+        const calc = command(
+            "calc",
+            calcCommand({
+                runId: this.runId,
+                outputDir: run.outputDir,
+                itemFile: run.itemFile,
+                mode: args.env.mode,
+                condaEnv: args.env.condaEnv,
+            }),
+            [wait],
+        );
         const artifacts = command(
             "artifacts",
-            artifactsCommand({ runId: this.runId, outputDir: run.outputDir, itemFile: run.itemFile, destPrefix: gcsUri(args.bucketName, args.prefix, "eval", run.name), storageEnv: args.storageEnv }),
+            artifactsCommand({
+                runId: this.runId,
+                outputDir: run.outputDir,
+                itemFile: run.itemFile,
+                destPrefix: gcsUri(args.bucketName, args.prefix, "eval", run.name),
+                storageEnv: args.storageEnv,
+            }),
             [report, calc],
         );
         this.done = artifacts;
 
-        const parsed = pulumi.all([download.stdout, wait.stdout, report.stdout, calc.stdout, artifacts.stdout]).apply(([d, w, r, c, a]) => ({
-            download: parseStepResult(`${name} download`, d, downloadResult),
-            wait: parseStepResult(`${name} eval wait`, w, waitResult),
-            report: parseStepResult(`${name} eval report`, r, evalReportResult),
-            calc: parseStepResult(`${name} calc`, c, calcResult),
-            artifacts: parseStepResult(`${name} artifacts`, a, artifactsResult),
-        }));
+        const parsed = pulumi
+            .all([download.stdout, wait.stdout, report.stdout, calc.stdout, artifacts.stdout])
+            .apply(([d, w, r, c, a]) => ({
+                download: parseStepResult(`${name} download`, d, downloadResult),
+                wait: parseStepResult(`${name} eval wait`, w, waitResult),
+                report: parseStepResult(`${name} eval report`, r, evalReportResult),
+                calc: parseStepResult(`${name} calc`, c, calcResult),
+                artifacts: parseStepResult(`${name} artifacts`, a, artifactsResult),
+            }));
         this.outputs = parsed.apply(async (steps) => {
-            const { agreement, sources } = await crossCheckFromBucket(run.name, steps.artifacts, steps.calc.tail, steps.report.metrics, {
-                requireZeroInvalid: args.requireZeroInvalid,
-                topk: run.topk,
-                reader: args.bucketReader,
-            });
+            const { agreement, sources } = await crossCheckFromBucket(
+                run.name,
+                steps.artifacts,
+                steps.calc.tail,
+                steps.report.metrics,
+                {
+                    requireZeroInvalid: args.requireZeroInvalid,
+                    topk: run.topk,
+                    reader: args.bucketReader,
+                },
+            );
             const ts = sources[0];
-            pulumi.log.info(`eval run ${run.name}: calc.py, metrics.json and TypeScript agree (max |Δ| ${agreement.maxAbsDiff.toExponential(2)})\n${agreement.table}`, this);
+            pulumi.log.info(
+                `eval run ${run.name}: calc.py, metrics.json and TypeScript agree (max |Δ| ${agreement.maxAbsDiff.toExponential(2)})\n${agreement.table}`,
+                this,
+            );
             const keyed = (values: readonly number[]) => Object.fromEntries(ts.k.map((k, i) => [String(k), values[i]]));
             return {
                 n: ts.n ?? 0,
@@ -135,7 +213,12 @@ export class EvalRun extends pulumi.ComponentResource {
                 wandbUrl: steps.report.wandbUrl,
                 checkpoint: args.checkpoint,
                 artifacts: Object.fromEntries(Object.entries(steps.artifacts).map(([file, a]) => [file, a.uri])),
-                agreement: { agree: true as const, maxAbsDiff: agreement.maxAbsDiff, sources: ["calc.py", "metrics.json", "typescript"], table: agreement.table },
+                agreement: {
+                    agree: true as const,
+                    maxAbsDiff: agreement.maxAbsDiff,
+                    sources: ["calc.py", "metrics.json", "typescript"],
+                    table: agreement.table,
+                },
                 evalSeconds: wallSeconds([steps.wait]),
             };
         });

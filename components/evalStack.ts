@@ -15,11 +15,19 @@ export async function evalStack(config: StackConfig, secrets: StackSecrets) {
         throw new Error("evalStack needs the eval section (loadConfig guarantees it for role eval)");
     }
     if (config.shape.hosts !== 1) {
-        throw new Error(`the eval stack runs on one host, but ${config.tpu.acceleratorType} has ${config.shape.hosts}; use a single-host type such as v6e-8`);
+        throw new Error(
+            `the eval stack runs on one host, but ${config.tpu.acceleratorType} has ${config.shape.hosts}; use a single-host type such as v6e-8`,
+        );
     }
     // Resolved before any resource exists, so a missing run or checkpoint kind creates nothing.
-    const catalog: CheckpointCatalog = evalConfig.trainStack ? await readTrainStackCheckpoints(evalConfig.trainStack) : (evalConfig.checkpoints ?? {});
-    const checkpoints = matchEvalCheckpoints(evalConfig.runs, catalog, evalConfig.trainStack ? `train stack ${evalConfig.trainStack}` : "eval.checkpoints");
+    const catalog: CheckpointCatalog = evalConfig.trainStack
+        ? await readTrainStackCheckpoints(evalConfig.trainStack)
+        : (evalConfig.checkpoints ?? {});
+    const checkpoints = matchEvalCheckpoints(
+        evalConfig.runs,
+        catalog,
+        evalConfig.trainStack ? `train stack ${evalConfig.trainStack}` : "eval.checkpoints",
+    );
 
     const slice = provisionSlice(config, secrets);
     const identity = sliceIdentity(config);
@@ -41,7 +49,10 @@ export async function evalStack(config: StackConfig, secrets: StackSecrets) {
                 timing: evalConfig,
                 requireZeroInvalid: evalConfig.requireZeroInvalid,
                 storageEnv: storageEnvFor(config),
-                bucketReader: { apiEndpoint: config.target === "local" ? config.local?.storageEndpoint : undefined, projectId: config.gcpProject },
+                bucketReader: {
+                    apiEndpoint: config.target === "local" ? config.local?.storageEndpoint : undefined,
+                    projectId: config.gcpProject,
+                },
             }),
         );
     }

@@ -54,7 +54,9 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets): Slic
         dialErrorLimit: config.ssh.dialErrorLimit,
         perDialTimeoutSeconds: config.ssh.perDialTimeoutSeconds,
     };
-    const connections = Array.from({ length: config.shape.hosts }, (_, worker) => workerConnection(hosts, worker, login));
+    const connections = Array.from({ length: config.shape.hosts }, (_, worker) =>
+        workerConnection(hosts, worker, login),
+    );
     const bootstrap = new WorkerBootstrap("bootstrap", {
         connections,
         inputs: {
@@ -86,9 +88,17 @@ export function sliceIdentity(config: StackConfig): Record<string, unknown> {
 /** The stack outputs every stack has: the TPU, the SSH public key, and the commits bootstrap checked out. */
 export function sliceOutputs(config: StackConfig, slice: Slice) {
     return {
-        tpu: { name: slice.hosts.name, zone: config.tpu.zone, acceleratorType: config.tpu.acceleratorType, hosts: config.shape.hosts },
+        tpu: {
+            name: slice.hosts.name,
+            zone: config.tpu.zone,
+            acceleratorType: config.tpu.acceleratorType,
+            hosts: config.shape.hosts,
+        },
         sshPublicKey: slice.sshPublicKey,
-        commits: slice.bootstrap.results.apply((results) => ({ mllmJax: results[0].mllmJaxCommit, miniOneRec: results[0].miniOneRecCommit })),
+        commits: slice.bootstrap.results.apply((results) => ({
+            mllmJax: results[0].mllmJaxCommit,
+            miniOneRec: results[0].miniOneRecCommit,
+        })),
     };
 }
 

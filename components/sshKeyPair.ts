@@ -45,7 +45,9 @@ export class SshKeyPair extends pulumi.ComponentResource {
                 },
                 { parent: this, additionalSecretOutputs: ["stdout"] },
             );
-            const pair = generated.stdout.apply((stdout) => JSON.parse(stdout) as { privateKey: string; publicKey: string });
+            const pair = generated.stdout.apply(
+                (stdout) => JSON.parse(stdout) as { privateKey: string; publicKey: string },
+            );
             this.privateKey = pulumi.secret(pair.apply((p) => p.privateKey));
             // The public half is not secret; unwrap it so it can be shown and put in VM metadata.
             this.publicKey = pulumi.unsecret(pair.apply((p) => p.publicKey));

@@ -25,7 +25,14 @@ export class StaticHosts extends pulumi.ComponentResource implements WorkerHosts
         super("tpu-sft:local:StaticHosts", name, {}, opts);
         this.name = pulumi.output(args.label);
         this.zone = args.zone;
-        this.addresses = pulumi.output(checkEndpointCount(args.label, args.acceleratorType, args.expectedHosts, args.hosts.map((h) => h.host)));
+        this.addresses = pulumi.output(
+            checkEndpointCount(
+                args.label,
+                args.acceleratorType,
+                args.expectedHosts,
+                args.hosts.map((h) => h.host),
+            ),
+        );
         this.ports = args.hosts.map((h) => h.port);
         this.registerOutputs({ name: this.name, addresses: this.addresses });
     }

@@ -40,7 +40,12 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
     constructor(name: string, args: TpuVmArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:tpu:TpuVm", name, {}, opts);
         const vm = args.adopt
-            ? tpu.V2Vm.get(`${name}-vm`, `projects/${args.project}/locations/${args.zone}/nodes/${args.vmName}`, undefined, { parent: this })
+            ? tpu.V2Vm.get(
+                  `${name}-vm`,
+                  `projects/${args.project}/locations/${args.zone}/nodes/${args.vmName}`,
+                  undefined,
+                  { parent: this },
+              )
             : new tpu.V2Vm(
                   `${name}-vm`,
                   {
@@ -60,7 +65,9 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
                           reserved: args.provisioning === "reserved",
                       },
                       labels: { ...args.labels, "managed-by": "pulumi-tpu-sft" },
-                      metadata: { "ssh-keys": pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}` },
+                      metadata: {
+                          "ssh-keys": pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}`,
+                      },
                   },
                   // Capacity for v6e can take a while; the provider's default is 20 minutes.
                   { parent: this, customTimeouts: { create: "60m", delete: "30m" } },
@@ -73,7 +80,9 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
                 args.vmName,
                 args.acceleratorType,
                 args.expectedHosts,
-                (endpoints ?? []).map((e) => (args.enableExternalIps ? e.accessConfigs?.[0]?.externalIp : undefined) ?? e.ipAddress),
+                (endpoints ?? []).map(
+                    (e) => (args.enableExternalIps ? e.accessConfigs?.[0]?.externalIp : undefined) ?? e.ipAddress,
+                ),
             ),
         );
         this.ports = Array.from({ length: args.expectedHosts }, () => 22);

@@ -8,7 +8,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { CheckpointKind, TrainRunConfig } from "./config/schema";
 import { pickCheckpointHolder } from "./steps/checkpointHolder";
-import { gcsUri, JobTiming, launchCommand, locateCommand, StorageEnv, uploadCommand, waitCommand } from "./steps/remoteScripts";
+import {
+    gcsUri,
+    JobTiming,
+    launchCommand,
+    locateCommand,
+    StorageEnv,
+    uploadCommand,
+    waitCommand,
+} from "./steps/remoteScripts";
 import { locateResult, parseStepResult, uploadResult, waitResult, WaitResult } from "./steps/results";
 
 export interface TrainRunArgs {
@@ -106,7 +114,11 @@ export class TrainRun extends pulumi.ComponentResource {
                     { parent: this, dependsOn: [launches[worker]] },
                 ),
         );
-        const waitResults = pulumi.all(this.waits.map((w, worker) => w.stdout.apply((out) => parseStepResult(`${name} wait on worker ${worker}`, out, waitResult))));
+        const waitResults = pulumi.all(
+            this.waits.map((w, worker) =>
+                w.stdout.apply((out) => parseStepResult(`${name} wait on worker ${worker}`, out, waitResult)),
+            ),
+        );
 
         const locates = args.connections.map(
             (connection, worker) =>
@@ -114,7 +126,12 @@ export class TrainRun extends pulumi.ComponentResource {
                     `${name}-locate-w${worker}`,
                     {
                         connection,
-                        create: locateCommand({ runId: this.runId, outputDir: run.outputDir, kinds: run.checkpoints, storageEnv: args.storageEnv }),
+                        create: locateCommand({
+                            runId: this.runId,
+                            outputDir: run.outputDir,
+                            kinds: run.checkpoints,
+                            storageEnv: args.storageEnv,
+                        }),
                         addPreviousOutputInEnv: false,
                     },
                     // Process 0 writes its last checkpoint at the very end, so locate after every worker is done.
@@ -122,7 +139,11 @@ export class TrainRun extends pulumi.ComponentResource {
                 ),
         );
         const holder = pulumi
-            .all(locates.map((l, worker) => l.stdout.apply((out) => parseStepResult(`${name} locate on worker ${worker}`, out, locateResult))))
+            .all(
+                locates.map((l, worker) =>
+                    l.stdout.apply((out) => parseStepResult(`${name} locate on worker ${worker}`, out, locateResult)),
+                ),
+            )
             .apply((reports) => pickCheckpointHolder(run.name, run.checkpoints, reports));
 
         const uploads = run.checkpoints.map((kind) => {
@@ -134,7 +155,9 @@ export class TrainRun extends pulumi.ComponentResource {
             const upload = new remote.Command(
                 `${name}-upload-${kind}`,
                 {
-                    connection: pulumi.all([holder, pulumi.all([...args.connections])]).apply(([h, connections]) => connections[h.worker]),
+                    connection: pulumi
+                        .all([holder, pulumi.all([...args.connections])])
+                        .apply(([h, connections]) => connections[h.worker]),
                     create: pulumi.all([file, args.bucketName]).apply(([f, bucket]) =>
                         uploadCommand({
                             file: f.path,
@@ -148,12 +171,19 @@ export class TrainRun extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: locates, customTimeouts: { create: "60m", update: "60m" } },
             );
-            return { kind, result: upload.stdout.apply((out) => parseStepResult(`${name} upload ${kind}`, out, uploadResult)) };
+            return {
+                kind,
+                result: upload.stdout.apply((out) => parseStepResult(`${name} upload ${kind}`, out, uploadResult)),
+            };
         });
 
-        this.checkpoints = pulumi.all(uploads.map((u) => u.result)).apply((results) =>
-            Object.fromEntries(results.map((r, i) => [uploads[i].kind, { uri: r.uri, size: r.size, crc32c: r.crc32c }])),
-        );
+        this.checkpoints = pulumi
+            .all(uploads.map((u) => u.result))
+            .apply((results) =>
+                Object.fromEntries(
+                    results.map((r, i) => [uploads[i].kind, { uri: r.uri, size: r.size, crc32c: r.crc32c }]),
+                ),
+            );
         this.exitCodes = waitResults.apply((results) => results.map((r) => r.exitCode));
         this.process0Worker = holder.apply((h) => h.worker);
         this.trainSeconds = waitResults.apply(wallSeconds);

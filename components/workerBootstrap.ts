@@ -36,7 +36,11 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
                     { parent: this, customTimeouts: { create: "90m", update: "90m" } },
                 ),
         );
-        this.results = pulumi.all(this.commands.map((c, worker) => c.stdout.apply((out) => parseStepResult(`bootstrap on worker ${worker}`, out, bootstrapResult))));
+        this.results = pulumi.all(
+            this.commands.map((c, worker) =>
+                c.stdout.apply((out) => parseStepResult(`bootstrap on worker ${worker}`, out, bootstrapResult)),
+            ),
+        );
         this.registerOutputs({ results: this.results });
     }
 }

@@ -23,7 +23,11 @@ export interface SshLogin {
 }
 
 /** The connection of worker `index`; the whole object is a secret because it carries the private key. */
-export function workerConnection(hosts: WorkerHosts, index: number, login: SshLogin): pulumi.Output<types.input.remote.ConnectionArgs> {
+export function workerConnection(
+    hosts: WorkerHosts,
+    index: number,
+    login: SshLogin,
+): pulumi.Output<types.input.remote.ConnectionArgs> {
     return pulumi.secret(
         pulumi.all([hosts.addresses, login.privateKey]).apply(([addresses, privateKey]) => ({
             host: addresses[index],
@@ -37,7 +41,12 @@ export function workerConnection(hosts: WorkerHosts, index: number, login: SshLo
 }
 
 /** Fails the deployment when the slice does not have the hosts its accelerator type implies. */
-export function checkEndpointCount(vmName: string, acceleratorType: string, expected: number, addresses: readonly string[]): string[] {
+export function checkEndpointCount(
+    vmName: string,
+    acceleratorType: string,
+    expected: number,
+    addresses: readonly string[],
+): string[] {
     if (addresses.length !== expected) {
         throw new Error(
             `TPU VM ${vmName} reports ${addresses.length} network endpoint(s), but ${acceleratorType} has ${expected} host(s). ` +
@@ -46,7 +55,9 @@ export function checkEndpointCount(vmName: string, acceleratorType: string, expe
     }
     const missing = addresses.findIndex((a) => !a);
     if (missing >= 0) {
-        throw new Error(`TPU VM ${vmName}: worker ${missing} has no IP address yet; run \`pulumi up\` again once the VM is READY.`);
+        throw new Error(
+            `TPU VM ${vmName}: worker ${missing} has no IP address yet; run \`pulumi up\` again once the VM is READY.`,
+        );
     }
     return [...addresses];
 }

@@ -14,7 +14,11 @@ interface Sample {
 
 function runOnce(register: string, entry: string, env: Record<string, string>): Sample {
     const started = process.hrtime.bigint();
-    const child = spawnSync(process.execPath, ["-r", register, entry], { cwd: ROOT, env: { ...process.env, ...env }, encoding: "utf8" });
+    const child = spawnSync(process.execPath, ["-r", register, entry], {
+        cwd: ROOT,
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+    });
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     if (child.status !== 0) {
         throw new Error(`${entry} failed (${child.status}): ${child.stderr.slice(-2000)}`);
@@ -32,8 +36,14 @@ function median(values: number[]): number {
 
 function measure(label: string, register: string, entry: string, env: Record<string, string> = {}) {
     const samples = Array.from({ length: RUNS }, () => runOnce(register, entry, env));
-    const result = { label, ms: median(samples.map((s) => s.ms)), rssMb: median(samples.map((s) => s.maxRssKb)) / 1024 };
-    console.log(`${label.padEnd(58)} ${result.ms.toFixed(0).padStart(7)} ms  ${result.rssMb.toFixed(0).padStart(5)} MiB peak`);
+    const result = {
+        label,
+        ms: median(samples.map((s) => s.ms)),
+        rssMb: median(samples.map((s) => s.maxRssKb)) / 1024,
+    };
+    console.log(
+        `${label.padEnd(58)} ${result.ms.toFixed(0).padStart(7)} ms  ${result.rssMb.toFixed(0).padStart(5)} MiB peak`,
+    );
     return result;
 }
 
@@ -45,8 +55,13 @@ const bare = measure("command overhead: node + ts-node, empty program", transpil
 const sub = measure("train stack, gcp sub-modules, transpile-only (pulumi up)", transpile, evalEntry);
 const whole = measure("train stack, gcp whole package, transpile-only", transpile, evalEntry, { BENCH_GCP: "whole" });
 const subChecked = measure("train stack, gcp sub-modules, type-checked", typecheck, evalEntry);
-const wholeChecked = measure("train stack, gcp whole package, type-checked", typecheck, "scripts/bench/wholeGcpTypecheck.ts");
-const ratio = (a: { ms: number; rssMb: number }, b: { ms: number; rssMb: number }) => `${(a.ms / b.ms).toFixed(2)}x time, ${(a.rssMb / b.rssMb).toFixed(2)}x memory`;
+const wholeChecked = measure(
+    "train stack, gcp whole package, type-checked",
+    typecheck,
+    "scripts/bench/wholeGcpTypecheck.ts",
+);
+const ratio = (a: { ms: number; rssMb: number }, b: { ms: number; rssMb: number }) =>
+    `${(a.ms / b.ms).toFixed(2)}x time, ${(a.rssMb / b.rssMb).toFixed(2)}x memory`;
 console.log(`whole/sub-modules, transpile-only: ${ratio(whole, sub)}`);
 console.log(`whole type-checked / what pulumi up runs: ${ratio(wholeChecked, sub)}`);
 console.log(`sub-modules type-checked / what pulumi up runs: ${ratio(subChecked, sub)}`);
@@ -55,20 +70,28 @@ console.log(JSON.stringify({ runs: RUNS, bare, sub, whole, subChecked, wholeChec
 
 // With --rehearsal: the real engine's figures, from one `npm run rehearse` (root; builds the toolchain if needed).
 if (process.argv.includes("--rehearsal")) {
-    const toolchain = spawnSync("bash", ["tools/build.sh"], { cwd: ROOT, encoding: "utf8" });
+    const toolchain = spawnSync("bash", ["test/toolchain/build.sh"], { cwd: ROOT, encoding: "utf8" });
     const warmStarted = process.hrtime.bigint();
-    spawnSync("bash", ["tools/build.sh"], { cwd: ROOT, encoding: "utf8" });
+    spawnSync("bash", ["test/toolchain/build.sh"], { cwd: ROOT, encoding: "utf8" });
     const warmSeconds = Number(process.hrtime.bigint() - warmStarted) / 1e9;
-    if (toolchain.status !== 0) throw new Error(`tools/build.sh failed: ${toolchain.stderr.slice(-2000)}`);
-    const rehearsal = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/rehearse.ts"], {
-        cwd: ROOT,
-        env: { ...process.env, REHEARSE_QUIET: "1" },
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-    });
+    if (toolchain.status !== 0) throw new Error(`test/toolchain/build.sh failed: ${toolchain.stderr.slice(-2000)}`);
+    const rehearsal = spawnSync(
+        process.execPath,
+        ["-r", "ts-node/register/transpile-only", "test/rehearsal/rehearse.ts"],
+        {
+            cwd: ROOT,
+            env: { ...process.env, REHEARSE_QUIET: "1" },
+            encoding: "utf8",
+            maxBuffer: 64 * 1024 * 1024,
+        },
+    );
     const last = rehearsal.stdout.trim().split("\n").pop() ?? "{}";
-    const { seconds } = JSON.parse(last) as { seconds: { total: number; phases: Record<string, number>; workload: number; orchestration: number } };
-    console.log(`\nrehearsal (real engine, exit ${rehearsal.status}): ${rehearsal.stdout.trim().split("\n").slice(-2, -1)[0]}`);
+    const { seconds } = JSON.parse(last) as {
+        seconds: { total: number; phases: Record<string, number>; workload: number; orchestration: number };
+    };
+    console.log(
+        `\nrehearsal (real engine, exit ${rehearsal.status}): ${rehearsal.stdout.trim().split("\n").slice(-2, -1)[0]}`,
+    );
     console.log(`toolchain build, warm (cached): ${warmSeconds.toFixed(2)} s`);
     for (const [phase, value] of Object.entries(seconds.phases)) {
         console.log(`  ${phase.padEnd(28)} ${value.toFixed(1).padStart(7)} s`);

@@ -14,22 +14,55 @@ const BUCKET = "my-proj-mllm-jax-artifacts";
 
 function trainRuns() {
     return {
-        office: { runId: "office-aaaaaaaaaaaa", checkpoints: { best: { uri: `gs://${BUCKET}/sft_match_official/office/sft_state_best.msgpack`, size: 3560000000, crc32c: "IcOvzQ==" } } },
-        industrial: { runId: "industrial-bbbbbbbbbbbb", checkpoints: { last: { uri: `gs://${BUCKET}/sft_match_official/industrial/sft_state_last.msgpack`, size: 3560000001, crc32c: "AAAAAA==" } } },
+        office: {
+            runId: "office-aaaaaaaaaaaa",
+            checkpoints: {
+                best: {
+                    uri: `gs://${BUCKET}/sft_match_official/office/sft_state_best.msgpack`,
+                    size: 3560000000,
+                    crc32c: "IcOvzQ==",
+                },
+            },
+        },
+        industrial: {
+            runId: "industrial-bbbbbbbbbbbb",
+            checkpoints: {
+                last: {
+                    uri: `gs://${BUCKET}/sft_match_official/industrial/sft_state_last.msgpack`,
+                    size: 3560000001,
+                    crc32c: "AAAAAA==",
+                },
+            },
+        },
     };
 }
 
 function upstreamAnswers(): EvalAnswers {
     const expected = JSON.parse(fs.readFileSync(path.join(CASE, "expected.json"), "utf8"));
-    const keyed = (values: number[]) => Object.fromEntries(expected.k.map((k: number, i: number) => [String(k), values[i]]));
+    const keyed = (values: number[]) =>
+        Object.fromEntries(expected.k.map((k: number, i: number) => [String(k), values[i]]));
     return {
         calcTail: fs.readFileSync(path.join(CASE, "expected.txt"), "utf8"),
-        metrics: { hr: keyed(expected.hr), ndcg: keyed(expected.ndcg), topk: expected.k, n_samples: expected.n, n_beams: expected.n_beam, invalid_prediction_count: expected.invalid },
+        metrics: {
+            hr: keyed(expected.hr),
+            ndcg: keyed(expected.ndcg),
+            topk: expected.k,
+            n_samples: expected.n,
+            n_beams: expected.n_beam,
+            invalid_prediction_count: expected.invalid,
+        },
         wandbUrl: "https://wandb.ai/entity/minionerec-sid-sft/runs/9cl15w2e",
     };
 }
 
-async function buildEvalStack(options: { mutate?: (v: Record<string, any>) => void; train?: Record<string, unknown> | null; answers?: EvalAnswers; mocks?: StackMocks } = {}) {
+async function buildEvalStack(
+    options: {
+        mutate?: (v: Record<string, any>) => void;
+        train?: Record<string, unknown> | null;
+        answers?: EvalAnswers;
+        mocks?: StackMocks;
+    } = {},
+) {
     // One worker: a v6e-8 slice is a single host.
     const mocks = options.mocks ?? new StackMocks(0, 1);
     mocks.trainStackOutputs = options.train === null ? undefined : { runs: options.train ?? trainRuns() };
@@ -37,7 +70,10 @@ async function buildEvalStack(options: { mutate?: (v: Record<string, any>) => vo
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "eval", false);
     const values = clone(stackFileValues("eval"));
     options.mutate?.(values);
-    pulumi.runtime.setAllConfig({ ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": "k0123456789" }, ["tpu-sft:wandbApiKey"]);
+    pulumi.runtime.setAllConfig(
+        { ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": "k0123456789" },
+        ["tpu-sft:wandbApiKey"],
+    );
     const { readStackConfig } = await import("../components/config/readStackConfig");
     const { evalStack } = await import("../components/evalStack");
     const { config, secrets } = readStackConfig();
@@ -65,12 +101,23 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         assert.strictEqual(vms.length, 1);
         assert.strictEqual(vms[0].inputs.acceleratorType, "v6e-8");
         assert.strictEqual(vms[0].inputs.zone, "europe-west4-a");
-        assert.strictEqual(mocks.ofType("gcp:storage/bucket:Bucket").length, 0, "the eval stack never creates the bucket");
+        assert.strictEqual(
+            mocks.ofType("gcp:storage/bucket:Bucket").length,
+            0,
+            "the eval stack never creates the bucket",
+        );
         const names = mocks.ofType("command:remote:Command").map((c) => c.name);
-        assert.deepStrictEqual(names.sort(), [
-            "bootstrap-w0",
-            ...["office", "industrial"].flatMap((r) => ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait"].map((s) => `${r}-${s}`)),
-        ].sort());
+        assert.deepStrictEqual(
+            names.sort(),
+            [
+                "bootstrap-w0",
+                ...["office", "industrial"].flatMap((r) =>
+                    ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait"].map(
+                        (s) => `${r}-${s}`,
+                    ),
+                ),
+            ].sort(),
+        );
         const hosts = new Set(mocks.ofType("command:remote:Command").map((c) => plain(c.inputs.connection).host));
         assert.deepStrictEqual([...hosts], ["34.1.2.10"]);
     });
@@ -78,9 +125,15 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
     it("downloads each run's checkpoint from the train stack's output with its size and crc32c, into the eval config's path", async () => {
         const { mocks } = await buildEvalStack();
         const download = mocks.ofType("command:remote:Command").find((c) => c.name === "industrial-download")!;
-        assert.match(download.inputs.create, /(^| )SRC_URI=gs:\/\/my-proj-mllm-jax-artifacts\/sft_match_official\/industrial\/sft_state_last\.msgpack /);
+        assert.match(
+            download.inputs.create,
+            /(^| )SRC_URI=gs:\/\/my-proj-mllm-jax-artifacts\/sft_match_official\/industrial\/sft_state_last\.msgpack /,
+        );
         assert.match(download.inputs.create, /(^| )EXPECT_CRC32C=AAAAAA== EXPECT_SIZE=3560000001 /);
-        assert.match(download.inputs.create, / JOB_CONFIG=projects\/minionerec\/sft\/configs\/sid_sft_jax_qwen25_1p5b_base_industrial_v6e16_eval_from_last_rightpad_mu_fp32\.yaml /);
+        assert.match(
+            download.inputs.create,
+            / JOB_CONFIG=projects\/minionerec\/sft\/configs\/sid_sft_jax_qwen25_1p5b_base_industrial_v6e16_eval_from_last_rightpad_mu_fp32\.yaml /,
+        );
         assert.match(download.inputs.create, / KIND=last /);
         const launch = mocks.ofType("command:remote:Command").find((c) => c.name === "office-eval-launch")!;
         assert.match(launch.inputs.create, / JOB_MODE=eval /);
@@ -100,7 +153,10 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         });
         assert.strictEqual(office.wandbUrl, "https://wandb.ai/entity/minionerec-sid-sft/runs/9cl15w2e");
         assert.deepStrictEqual(office.checkpoint, trainRuns().office.checkpoints.best);
-        assert.strictEqual(office.artifacts["eval_predictions.json"], `gs://${BUCKET}/sft_match_official/eval/office/eval_predictions.json`);
+        assert.strictEqual(
+            office.artifacts["eval_predictions.json"],
+            `gs://${BUCKET}/sft_match_official/eval/office/eval_predictions.json`,
+        );
         assert.strictEqual(office.agreement.agree, true);
         assert.deepStrictEqual(office.agreement.sources, ["calc.py", "metrics.json", "typescript"]);
         assert.ok(office.agreement.maxAbsDiff < 1e-8);
@@ -134,16 +190,29 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         await assert.rejects(
             buildEvalStack({ mocks, train, mutate: (v) => (v.eval.runs[0].trainRun = "books") }),
             (err: Error) => {
-                assert.match(err.message, /tpu-sft:eval\.runs\[0\] \(office\) wants books\/best, but books is not a run in train stack organization\/tpu-sft\/train \(available: industrial\/best, office\/best\)/);
-                assert.match(err.message, /tpu-sft:eval\.runs\[1\] \(industrial\) wants industrial\/last, but industrial has no 'last' checkpoint/);
+                assert.match(
+                    err.message,
+                    /tpu-sft:eval\.runs\[0\] \(office\) wants books\/best, but books is not a run in train stack organization\/tpu-sft\/train \(available: industrial\/best, office\/best\)/,
+                );
+                assert.match(
+                    err.message,
+                    /tpu-sft:eval\.runs\[1\] \(industrial\) wants industrial\/last, but industrial has no 'last' checkpoint/,
+                );
                 return true;
             },
         );
-        assert.deepStrictEqual(mocks.resources.map((r) => r.type), ["pulumi:pulumi:StackReference"], "only the train stack was read");
+        assert.deepStrictEqual(
+            mocks.resources.map((r) => r.type),
+            ["pulumi:pulumi:StackReference"],
+            "only the train stack was read",
+        );
     });
 
     it("a missing train stack is a clear error", async () => {
-        await assert.rejects(buildEvalStack({ train: null }), /could not read the train stack "organization\/tpu-sft\/train": .*unknown stack.*Fix: deploy it first \(pulumi up --stack train\)/s);
+        await assert.rejects(
+            buildEvalStack({ train: null }),
+            /could not read the train stack "organization\/tpu-sft\/train": .*unknown stack.*Fix: deploy it first \(pulumi up --stack train\)/s,
+        );
     });
 
     it("a new checkpoint in the train stack re-runs download, eval and cross-check for that run only", async () => {
@@ -152,7 +221,17 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         train.industrial.checkpoints.last.crc32c = "BBBBBB==";
         const second = await buildEvalStack({ train });
         const before = new Map(first.mocks.ofType("command:remote:Command").map((c) => [c.name, c.inputs.create]));
-        const changed = second.mocks.ofType("command:remote:Command").filter((c) => before.get(c.name) !== c.inputs.create).map((c) => c.name);
-        assert.deepStrictEqual(changed.sort(), ["industrial-artifacts", "industrial-calc", "industrial-download", "industrial-eval-launch", "industrial-eval-report", "industrial-eval-wait"]);
+        const changed = second.mocks
+            .ofType("command:remote:Command")
+            .filter((c) => before.get(c.name) !== c.inputs.create)
+            .map((c) => c.name);
+        assert.deepStrictEqual(changed.sort(), [
+            "industrial-artifacts",
+            "industrial-calc",
+            "industrial-download",
+            "industrial-eval-launch",
+            "industrial-eval-report",
+            "industrial-eval-wait",
+        ]);
     });
 });

@@ -2,7 +2,19 @@ import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { bashWithEnv, shellQuote } from "../components/shell/quote";
 
-const HOSTILE = ["a'; rm -rf / #", "$(touch /tmp/pwned)", "`id`", "x;y", "line1\nline2", "naïve ☃", "", "'", "\\'\"", "--flag", "*"];
+const HOSTILE = [
+    "a'; rm -rf / #",
+    "$(touch /tmp/pwned)",
+    "`id`",
+    "x;y",
+    "line1\nline2",
+    "naïve ☃",
+    "",
+    "'",
+    "\\'\"",
+    "--flag",
+    "*",
+];
 
 describe("shellQuote", () => {
     it("leaves plain words as they are and single-quotes everything else", () => {

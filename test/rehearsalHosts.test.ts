@@ -1,4 +1,4 @@
-// The rehearsal's local "TPU VM" hosts (scripts/rehearsal/hosts.sh), checked the way the Pulumi command
+// The rehearsal's local "TPU VM" hosts (test/rehearsal/hosts.sh), checked the way the Pulumi command
 // provider will use them: over real SSH with the system ssh client. Each host must have its own name, /root,
 // process table and address, reach the other workers and the bridge, keep jobs that an SSH session detached,
 // and vanish entirely on `down`. Needs root (network namespaces, a bridge, bind mounts); it is skipped only
@@ -53,7 +53,8 @@ function run(cmd: string, args: string[], timeoutMs = 60000): Promise<Run> {
 
 async function mustRun(cmd: string, args: string[], timeoutMs?: number): Promise<string> {
     const r = await run(cmd, args, timeoutMs);
-    if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    if (r.code !== 0)
+        throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
     return r.stdout;
 }
 
@@ -75,7 +76,7 @@ function liveProcesses(): Map<number, string> {
     return out;
 }
 
-describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scripts/rehearsal/hosts.sh)", function () {
+describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (test/rehearsal/hosts.sh)", function () {
     // The first `up` on a fresh machine installs openssh-server and friends with apt-get.
     this.timeout(300000);
     let work: string;
@@ -92,14 +93,22 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
             "ssh",
             [
                 ...extra, // ssh keeps the first value given for an option, so these go before the defaults
-                "-F", "/dev/null",
-                "-i", key,
-                "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "BatchMode=yes",
-                "-o", "LogLevel=ERROR",
-                "-o", "ConnectTimeout=5",
-                "-p", String(h.port),
+                "-F",
+                "/dev/null",
+                "-i",
+                key,
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "ConnectTimeout=5",
+                "-p",
+                String(h.port),
                 `root@${h.host}`,
                 command,
             ],
@@ -114,7 +123,9 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
 
     before(async function () {
         if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-            console.log("    skipped: the rehearsal hosts need root (network namespaces, a bridge, bind mounts); run as root");
+            console.log(
+                "    skipped: the rehearsal hosts need root (network namespaces, a bridge, bind mounts); run as root",
+            );
             this.skip();
         }
         work = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-rehearsal-hosts-"));
@@ -149,7 +160,14 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
     });
 
     it("each host answers SSH with its own TPU-like hostname, HOME=/root and no route off the subnet", async function () {
-        const outs = await Promise.all(all.map((h) => sshOk(h, 'hostname; echo "$HOME"; cd && pwd; ip -4 route show default | wc -l; ip -4 -o addr show dev eth0')));
+        const outs = await Promise.all(
+            all.map((h) =>
+                sshOk(
+                    h,
+                    'hostname; echo "$HOME"; cd && pwd; ip -4 route show default | wc -l; ip -4 -o addr show dev eth0',
+                ),
+            ),
+        );
         outs.forEach((out, i) => {
             const [hostname, home, pwd, defaults, addr] = out.trim().split("\n");
             assert.strictEqual(hostname, all[i].hostname);
@@ -163,17 +181,31 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
     it("each host has its own /root: a file written on one host is on no other", async function () {
         const file = `isolation-${token}`;
         await sshOk(hosts.train[0], `echo written-on-w0 > /root/${file}`);
-        assert.strictEqual(fs.readFileSync(path.join(state, "hosts", "train-w0", "root", file), "utf8"), "written-on-w0\n");
-        const seen = await Promise.all(all.map((h) => sshOk(h, `if [ -e /root/${file} ]; then cat /root/${file}; else echo absent; fi`)));
-        assert.deepStrictEqual(seen.map((s) => s.trim()), ["written-on-w0", "absent", "absent", "absent", "absent"]);
+        assert.strictEqual(
+            fs.readFileSync(path.join(state, "hosts", "train-w0", "root", file), "utf8"),
+            "written-on-w0\n",
+        );
+        const seen = await Promise.all(
+            all.map((h) => sshOk(h, `if [ -e /root/${file} ]; then cat /root/${file}; else echo absent; fi`)),
+        );
+        assert.deepStrictEqual(
+            seen.map((s) => s.trim()),
+            ["written-on-w0", "absent", "absent", "absent", "absent"],
+        );
     });
 
     it("train hosts carry ~/.tpu-standin.env with their worker id and the 4 worker addresses; the eval host has none", async function () {
         const addresses = hosts.train.map((h) => h.host).join(",");
         for (const h of hosts.train) {
-            assert.strictEqual(await sshOk(h, "cat /root/.tpu-standin.env"), `TPU_WORKER_ID=${h.workerId}\nTPU_WORKER_HOSTNAMES=${addresses}\n`);
+            assert.strictEqual(
+                await sshOk(h, "cat /root/.tpu-standin.env"),
+                `TPU_WORKER_ID=${h.workerId}\nTPU_WORKER_HOSTNAMES=${addresses}\n`,
+            );
         }
-        assert.strictEqual((await sshOk(hosts.eval[0], "test -e /root/.tpu-standin.env && echo present || echo absent")).trim(), "absent");
+        assert.strictEqual(
+            (await sshOk(hosts.eval[0], "test -e /root/.tpu-standin.env && echo present || echo absent")).trim(),
+            "absent",
+        );
     });
 
     it("the train hosts reach each other over TCP port 8476 (the stand-in's rendezvous port) and the bridge address", async function () {
@@ -189,7 +221,11 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
                 "for _ in range(8):\n" +
                 "    c,_a=s.accept(); c.sendall(socket.gethostname().encode()+b'\\n'); c.close()\n";
             fs.writeFileSync(path.join(work, "listener.py"), listener);
-            await Promise.all(hosts.train.map((h) => sshOk(h, `setsid nohup python3 ${work}/listener.py >/dev/null 2>&1 </dev/null &`)));
+            await Promise.all(
+                hosts.train.map((h) =>
+                    sshOk(h, `setsid nohup python3 ${work}/listener.py >/dev/null 2>&1 </dev/null &`),
+                ),
+            );
             // Each worker connects to every other worker, using the addresses from its own ~/.tpu-standin.env.
             const client =
                 "import socket,time\n" +
@@ -208,10 +244,17 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
             const outs = await Promise.all(hosts.train.map((h) => sshOk(h, `python3 ${work}/client.py`)));
             outs.forEach((out, me) => {
                 const expected = hosts.train.filter((_, i) => i !== me).map((p) => `${p.host} ${p.hostname}`);
-                assert.deepStrictEqual(out.trim().split("\n"), [...expected, "bridge root-ns"], `from ${hosts.train[me].name}`);
+                assert.deepStrictEqual(
+                    out.trim().split("\n"),
+                    [...expected, "bridge root-ns"],
+                    `from ${hosts.train[me].name}`,
+                );
             });
             // The eval host reaches the bridge too (for the GCS emulator).
-            const evalOut = await sshOk(hosts.eval[0], `python3 -c "import socket; print(socket.create_connection(('${hosts.bridge}',${bridgePort}),timeout=3).makefile().readline().strip())"`);
+            const evalOut = await sshOk(
+                hosts.eval[0],
+                `python3 -c "import socket; print(socket.create_connection(('${hosts.bridge}',${bridgePort}),timeout=3).makefile().readline().strip())"`,
+            );
             assert.strictEqual(evalOut.trim(), "root-ns");
         } finally {
             server.close();
@@ -220,12 +263,18 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
 
     it("a job detached with setsid nohup outlives its SSH session, stays on its host, and runs with HOME=/root", async function () {
         const w2 = hosts.train[2];
-        await sshOk(w2, `setsid nohup bash -c 'echo "$HOME $(hostname)" > ~/detached.txt; exec sleep ${sleepArg}' >/dev/null 2>&1 </dev/null &`);
+        await sshOk(
+            w2,
+            `setsid nohup bash -c 'echo "$HOME $(hostname)" > ~/detached.txt; exec sleep ${sleepArg}' >/dev/null 2>&1 </dev/null &`,
+        );
         const marker = path.join(state, "hosts", "train-w2", "root", "detached.txt");
         for (let i = 0; i < 50 && !fs.existsSync(marker); i++) await sleep(100);
         assert.strictEqual(fs.readFileSync(marker, "utf8"), `/root ${w2.hostname}\n`);
         // Seen from a new session on the same host, and only there: every host has its own process table.
-        assert.match(await sshOk(w2, `pgrep -af 'sleep ${sleepArg}'`), new RegExp(`sleep ${sleepArg.replace(".", "\\.")}`));
+        assert.match(
+            await sshOk(w2, `pgrep -af 'sleep ${sleepArg}'`),
+            new RegExp(`sleep ${sleepArg.replace(".", "\\.")}`),
+        );
         const elsewhere = await ssh(hosts.train[3], `pgrep -af 'sleep ${sleepArg}'`);
         assert.strictEqual(elsewhere.code, 1, `train-w3 sees train-w2's job: ${elsewhere.stdout}`);
         // And from the root namespace it is one process inside train-w2's network namespace.
@@ -264,7 +313,8 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
     it("status names every host with its sshd", async function () {
         const out = await mustRun("bash", [HOSTS_SH, "status", state]);
         assert.match(out, new RegExp(`^bridge tpusft-br0: ${hosts.bridge.replace(/\./g, "\\.")}/24 up$`, "m"));
-        for (const h of all) assert.match(out, new RegExp(`^${h.name}: netns ${h.netns}, .*sshd \\d+, hostname ${h.hostname}$`, "m"));
+        for (const h of all)
+            assert.match(out, new RegExp(`^${h.name}: netns ${h.netns}, .*sshd \\d+, hostname ${h.hostname}$`, "m"));
     });
 
     it("down kills everything in the hosts (detached jobs too) and leaves no tpusft- namespace, link, mount or process", async function () {
@@ -272,8 +322,13 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (scri
         assert.strictEqual(down.code, 0, down.stderr);
         assert.doesNotMatch(await mustRun("ip", ["netns", "list"]), /tpusft-/);
         assert.doesNotMatch(await mustRun("ip", ["-o", "link", "show"]), /tpusft-/);
-        assert.ok(!fs.readFileSync("/proc/self/mountinfo", "utf8").includes(state), "a mount under the state dir is left");
-        const leftovers = [...liveProcesses()].filter(([, cmd]) => cmd.includes(state) || cmd.includes(sleepArg) || cmd.includes(`${work}/listener.py`));
+        assert.ok(
+            !fs.readFileSync("/proc/self/mountinfo", "utf8").includes(state),
+            "a mount under the state dir is left",
+        );
+        const leftovers = [...liveProcesses()].filter(
+            ([, cmd]) => cmd.includes(state) || cmd.includes(sleepArg) || cmd.includes(`${work}/listener.py`),
+        );
         assert.deepStrictEqual(leftovers, [], `processes left after down: ${JSON.stringify(leftovers)}`);
         // The files stay (only --purge removes them), and a second down is a no-op.
         assert.ok(fs.existsSync(path.join(state, "hosts.json")));

@@ -8,12 +8,19 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { pickCheckpointHolder } from "../components/steps/checkpointHolder";
-import { bootstrapCommand, JobInputs, launchCommand, locateCommand, waitCommand } from "../components/steps/remoteScripts";
+import {
+    bootstrapCommand,
+    JobInputs,
+    launchCommand,
+    locateCommand,
+    waitCommand,
+} from "../components/steps/remoteScripts";
 import { bootstrapResult, launchResult, locateResult, parseStepResult, waitResult } from "../components/steps/results";
 import { REPO_ROOT } from "./helpers/trainConfig";
 
 const WORKERS = 4;
-const OFFICE_CONFIG = "projects/minionerec/sft/configs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32.yaml";
+const OFFICE_CONFIG =
+    "projects/minionerec/sft/configs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32.yaml";
 const OFFICE_OUTPUT = "runs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32";
 const WANDB_CANARY = "canary0wandb0key0123456789abcdef01234567";
 
@@ -65,41 +72,85 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         });
     }
 
-    const all = (command: (w: number) => string) => Promise.all(Array.from({ length: WORKERS }, (_, w) => runStep(w, command(w))));
+    const all = (command: (w: number) => string) =>
+        Promise.all(Array.from({ length: WORKERS }, (_, w) => runStep(w, command(w))));
 
     function job(runId: string): JobInputs {
-        return { runId, config: OFFICE_CONFIG, mode: "system-python", condaEnv: "mllm-jax", jobMode: "train", processCount: WORKERS };
+        return {
+            runId,
+            config: OFFICE_CONFIG,
+            mode: "system-python",
+            condaEnv: "mllm-jax",
+            jobMode: "train",
+            processCount: WORKERS,
+        };
     }
     const waitFor = (runId: string, extra: Partial<Parameters<typeof waitCommand>[0]> = {}) =>
-        waitCommand({ ...job(runId), timing: { timeLimitMinutes: 2, pollSeconds: 1, progressSeconds: 1, graceSeconds: 1 }, logUri: "", storageEnv: {}, ...extra });
+        waitCommand({
+            ...job(runId),
+            timing: { timeLimitMinutes: 2, pollSeconds: 1, progressSeconds: 1, graceSeconds: 1 },
+            logUri: "",
+            storageEnv: {},
+            ...extra,
+        });
 
     before(async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-steps-"));
-        repos = JSON.parse(execFileSync("bash", [path.join(REPO_ROOT, "test/fixtures/standin/make-repos.sh"), path.join(work, "repos")], { encoding: "utf8" }).trim().split("\n").pop()!);
+        repos = JSON.parse(
+            execFileSync(
+                "bash",
+                [path.join(REPO_ROOT, "test/fixtures/standin/make-repos.sh"), path.join(work, "repos")],
+                { encoding: "utf8" },
+            )
+                .trim()
+                .split("\n")
+                .pop()!,
+        );
         for (let w = 0; w < WORKERS; w++) fs.mkdirSync(home(w));
         port = await freePort();
         const bootstrap = bootstrapCommand({
-            mode: "system-python", condaEnv: "mllm-jax", python: "3.12", jax: "0.9.0", libtpu: "0.0.34",
-            minicondaUrl: "https://example.invalid/m.sh", jaxReleasesUrl: "https://example.invalid/j", torchIndexUrl: "https://example.invalid/t",
-            mllmJax: repos.mllmJax, miniOneRec: repos.miniOneRec, wandbKeyOnStdin: true,
+            mode: "system-python",
+            condaEnv: "mllm-jax",
+            python: "3.12",
+            jax: "0.9.0",
+            libtpu: "0.0.34",
+            minicondaUrl: "https://example.invalid/m.sh",
+            jaxReleasesUrl: "https://example.invalid/j",
+            torchIndexUrl: "https://example.invalid/t",
+            mllmJax: repos.mllmJax,
+            miniOneRec: repos.miniOneRec,
+            wandbKeyOnStdin: true,
         });
         assert.ok(!bootstrap.includes(WANDB_CANARY));
-        const results = await Promise.all(Array.from({ length: WORKERS }, (_, w) => runStep(w, bootstrap, `${WANDB_CANARY}\r\n`)));
+        const results = await Promise.all(
+            Array.from({ length: WORKERS }, (_, w) => runStep(w, bootstrap, `${WANDB_CANARY}\r\n`)),
+        );
         for (const r of results) assert.strictEqual(r.code, 0, r.stderr);
     });
 
     after(() => {
         // Leave no job behind, whatever a failed assertion left running.
-        execFileSync("bash", ["-c", `for f in ${work}/w*/tpu-sft-runs/*/pid; do kill -9 $(cat "$f") 2>/dev/null || true; done`]);
+        execFileSync("bash", [
+            "-c",
+            `for f in ${work}/w*/tpu-sft-runs/*/pid; do kill -9 $(cat "$f") 2>/dev/null || true; done`,
+        ]);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
     it("bootstrap checks out both repos at the pinned commits, detached, and writes ~/.env (mode 600, no CR) from stdin", async () => {
         for (let w = 0; w < WORKERS; w++) {
-            const git = (dir: string, ...args: string[]) => execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" }).trim();
+            const git = (dir: string, ...args: string[]) =>
+                execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" }).trim();
             assert.strictEqual(git(path.join(home(w), "MLLM-JAX"), "rev-parse", "HEAD"), repos.mllmJax.commit);
-            assert.strictEqual(git(path.join(home(w), "MLLM-JAX"), "rev-parse", "--abbrev-ref", "HEAD"), "HEAD", "detached");
-            assert.strictEqual(git(path.join(home(w), "MLLM-JAX", "workdir", "MiniOneRec"), "rev-parse", "HEAD"), repos.miniOneRec.commit);
+            assert.strictEqual(
+                git(path.join(home(w), "MLLM-JAX"), "rev-parse", "--abbrev-ref", "HEAD"),
+                "HEAD",
+                "detached",
+            );
+            assert.strictEqual(
+                git(path.join(home(w), "MLLM-JAX", "workdir", "MiniOneRec"), "rev-parse", "HEAD"),
+                repos.miniOneRec.commit,
+            );
             const envFile = path.join(home(w), ".env");
             assert.strictEqual(fs.readFileSync(envFile, "utf8"), `WANDB_API_KEY=${WANDB_CANARY}\n`);
             assert.strictEqual(fs.statSync(envFile).mode & 0o777, 0o600);
@@ -108,9 +159,17 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
 
     it("bootstrap re-runs fast and reuses the environment; a branch name or unknown commit fails clearly", async () => {
         const again = bootstrapCommand({
-            mode: "system-python", condaEnv: "mllm-jax", python: "3.12", jax: "0.9.0", libtpu: "0.0.34",
-            minicondaUrl: "https://example.invalid/m.sh", jaxReleasesUrl: "https://example.invalid/j", torchIndexUrl: "https://example.invalid/t",
-            mllmJax: repos.mllmJax, miniOneRec: repos.miniOneRec, wandbKeyOnStdin: false,
+            mode: "system-python",
+            condaEnv: "mllm-jax",
+            python: "3.12",
+            jax: "0.9.0",
+            libtpu: "0.0.34",
+            minicondaUrl: "https://example.invalid/m.sh",
+            jaxReleasesUrl: "https://example.invalid/j",
+            torchIndexUrl: "https://example.invalid/t",
+            mllmJax: repos.mllmJax,
+            miniOneRec: repos.miniOneRec,
+            wandbKeyOnStdin: false,
         });
         const started = Date.now();
         const r = await runStep(0, again);
@@ -119,7 +178,13 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         assert.strictEqual(result.envReused, true);
         assert.strictEqual(result.mllmJaxCommit, repos.mllmJax.commit);
         assert.ok(Date.now() - started < 5000, `re-run took ${Date.now() - started} ms`);
-        const bad = await runStep(0, again.replace(`MLLM_COMMIT=${repos.mllmJax.commit}`, "MLLM_COMMIT=0123456789abcdef0123456789abcdef01234567"));
+        const bad = await runStep(
+            0,
+            again.replace(
+                `MLLM_COMMIT=${repos.mllmJax.commit}`,
+                "MLLM_COMMIT=0123456789abcdef0123456789abcdef01234567",
+            ),
+        );
         assert.notStrictEqual(bad.code, 0);
         assert.match(bad.stderr, /commit 0123456789abcdef0123456789abcdef01234567 is not in /);
     });
@@ -128,25 +193,46 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         const runId = "office-aaaaaaaaaaaa";
         const first = await all(() => launchCommand(job(runId)));
         first.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
-        assert.deepStrictEqual(first.map((r) => parseStepResult("launch", r.stdout, launchResult).state), ["none", "none", "none", "none"]);
-        const pids = Array.from({ length: WORKERS }, (_, w) => fs.readFileSync(path.join(home(w), "tpu-sft-runs", runId, "pid"), "utf8"));
+        assert.deepStrictEqual(
+            first.map((r) => parseStepResult("launch", r.stdout, launchResult).state),
+            ["none", "none", "none", "none"],
+        );
+        const pids = Array.from({ length: WORKERS }, (_, w) =>
+            fs.readFileSync(path.join(home(w), "tpu-sft-runs", runId, "pid"), "utf8"),
+        );
         const second = await all(() => launchCommand(job(runId)));
-        assert.deepStrictEqual(second.map((r) => parseStepResult("launch", r.stdout, launchResult).state), ["running", "running", "running", "running"]);
-        assert.deepStrictEqual(Array.from({ length: WORKERS }, (_, w) => fs.readFileSync(path.join(home(w), "tpu-sft-runs", runId, "pid"), "utf8")), pids);
+        assert.deepStrictEqual(
+            second.map((r) => parseStepResult("launch", r.stdout, launchResult).state),
+            ["running", "running", "running", "running"],
+        );
+        assert.deepStrictEqual(
+            Array.from({ length: WORKERS }, (_, w) =>
+                fs.readFileSync(path.join(home(w), "tpu-sft-runs", runId, "pid"), "utf8"),
+            ),
+            pids,
+        );
         assert.match(second[0].stderr, /already running here; not starting a second copy/);
 
         const waits = await all(() => waitFor(runId));
         waits.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
         const results = waits.map((r) => parseStepResult("wait", r.stdout, waitResult));
-        assert.deepStrictEqual(results.map((r) => r.processIndex), [3, 0, 1, 2]);
-        assert.deepStrictEqual(results.map((r) => r.attempt), [1, 1, 1, 1]);
+        assert.deepStrictEqual(
+            results.map((r) => r.processIndex),
+            [3, 0, 1, 2],
+        );
+        assert.deepStrictEqual(
+            results.map((r) => r.attempt),
+            [1, 1, 1, 1],
+        );
         assert.match(waits[0].stderr, /progress: step=\d+\/\d+ loss=[0-9.]+ elapsed=\d+m\d+s/);
 
         // A second wait after success returns at once: an interrupted `pulumi up` resumes without relaunching.
         const resumed = await runStep(0, waitFor(runId));
         assert.strictEqual(parseStepResult("wait", resumed.stdout, waitResult).attempt, 1);
 
-        const locates = await all(() => locateCommand({ runId, outputDir: OFFICE_OUTPUT, kinds: ["best", "last"], storageEnv: {} }));
+        const locates = await all(() =>
+            locateCommand({ runId, outputDir: OFFICE_OUTPUT, kinds: ["best", "last"], storageEnv: {} }),
+        );
         locates.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
         const reports = locates.map((r) => parseStepResult("locate", r.stdout, locateResult));
         const holder = pickCheckpointHolder("office", ["best", "last"], reports);
@@ -158,8 +244,20 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         // A leftover checkpoint of an earlier run is stale for a run started after it.
         const later = "office-bbbbbbbbbbbb";
         fs.mkdirSync(path.join(home(1), "tpu-sft-runs", later), { recursive: true });
-        fs.writeFileSync(path.join(home(1), "tpu-sft-runs", later, "started_at"), String(Math.floor(Date.now() / 1000) + 10));
-        const stale = parseStepResult("locate", (await runStep(1, locateCommand({ runId: later, outputDir: OFFICE_OUTPUT, kinds: ["best"], storageEnv: {} }))).stdout, locateResult);
+        fs.writeFileSync(
+            path.join(home(1), "tpu-sft-runs", later, "started_at"),
+            String(Math.floor(Date.now() / 1000) + 10),
+        );
+        const stale = parseStepResult(
+            "locate",
+            (
+                await runStep(
+                    1,
+                    locateCommand({ runId: later, outputDir: OFFICE_OUTPUT, kinds: ["best"], storageEnv: {} }),
+                )
+            ).stdout,
+            locateResult,
+        );
         assert.strictEqual(stale.files.best?.fresh, false);
     });
 
@@ -169,16 +267,28 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         fs.writeFileSync(faults, "FAIL_WORKER=2\nFAIL_CODE=3\nFAIL_AT_STEP=2\n");
         (await all(() => launchCommand(job(runId)))).forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
         const waits = await all(() => waitFor(runId));
-        assert.deepStrictEqual(waits.map((r) => r.code === 0), [false, false, false, false]);
-        assert.match(waits[2].stderr, /ERROR: worker \S+: the train job exited with code 3 \(attempt 1, log \S+\/w2\/tpu-sft-runs\/office-cccccccccccc\/train\.log\)/);
+        assert.deepStrictEqual(
+            waits.map((r) => r.code === 0),
+            [false, false, false, false],
+        );
+        assert.match(
+            waits[2].stderr,
+            /ERROR: worker \S+: the train job exited with code 3 \(attempt 1, log \S+\/w2\/tpu-sft-runs\/office-cccccccccccc\/train\.log\)/,
+        );
         assert.match(waits[2].stderr, /--- last 40 lines of \S+train\.log on \S+ ---/);
         for (const w of [0, 1, 3]) assert.match(waits[w].stderr, /the train job exited with code [1-9]\d*/);
 
         fs.rmSync(faults);
         const retried = await all(() => waitFor(runId));
         retried.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
-        assert.deepStrictEqual(retried.map((r) => parseStepResult("wait", r.stdout, waitResult).attempt), [2, 2, 2, 2]);
-        assert.ok(fs.existsSync(path.join(home(2), "tpu-sft-runs", runId, "attempt-1", "train.log")), "the failed attempt's log is kept");
+        assert.deepStrictEqual(
+            retried.map((r) => parseStepResult("wait", r.stdout, waitResult).attempt),
+            [2, 2, 2, 2],
+        );
+        assert.ok(
+            fs.existsSync(path.join(home(2), "tpu-sft-runs", runId, "attempt-1", "train.log")),
+            "the failed attempt's log is kept",
+        );
     });
 
     it("a job killed without an exit file is reported as died or preempted within a poll plus the grace period", async () => {
@@ -200,7 +310,11 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
     it("launch clears a stale TPU lock file and stops a leftover process in the checkout", async () => {
         const runId = "office-eeeeeeeeeeee";
         const repo = path.join(home(0), "MLLM-JAX");
-        const leftover = spawn("bash", ["-c", "exec -a run_sid_sft_leftover sleep 300"], { cwd: repo, detached: true, stdio: "ignore" });
+        const leftover = spawn("bash", ["-c", "exec -a run_sid_sft_leftover sleep 300"], {
+            cwd: repo,
+            detached: true,
+            stdio: "ignore",
+        });
         await new Promise((r) => setTimeout(r, 300));
         fs.writeFileSync("/tmp/libtpu_lockfile", "");
         const r = await runStep(0, launchCommand({ ...job(runId), processCount: 1 }));

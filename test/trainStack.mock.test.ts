@@ -13,7 +13,10 @@ async function buildTrainStack(mutate?: (values: Record<string, any>) => void) {
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
     const values = stackFileValues("train");
     mutate?.(values);
-    pulumi.runtime.setAllConfig({ ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": WANDB_CANARY }, ["tpu-sft:wandbApiKey"]);
+    pulumi.runtime.setAllConfig(
+        { ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": WANDB_CANARY },
+        ["tpu-sft:wandbApiKey"],
+    );
     const { readStackConfig } = await import("../components/config/readStackConfig");
     const { trainStack } = await import("../components/trainStack");
     const { config, secrets } = readStackConfig();
@@ -64,7 +67,12 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         for (const run of ["office", "industrial"]) {
             const launches = byName(new RegExp(`^${run}-launch-w\\d$`));
             assert.strictEqual(launches.length, 4, run);
-            assert.deepStrictEqual(launches.map((l) => plain(l.inputs.connection).host).sort(), ["34.1.2.10", "34.1.2.11", "34.1.2.12", "34.1.2.13"]);
+            assert.deepStrictEqual(launches.map((l) => plain(l.inputs.connection).host).sort(), [
+                "34.1.2.10",
+                "34.1.2.11",
+                "34.1.2.12",
+                "34.1.2.13",
+            ]);
             for (const l of launches) {
                 assert.match(l.inputs.create, / PROCESS_COUNT=4 /);
                 assert.match(l.inputs.create, / JOB_MODE=train /);
@@ -73,14 +81,22 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             assert.strictEqual(byName(new RegExp(`^${run}-wait-w\\d$`)).length, 4);
             assert.strictEqual(byName(new RegExp(`^${run}-locate-w\\d$`)).length, 4);
         }
-        assert.deepStrictEqual(byName(/-upload-/).map((c) => c.name).sort(), ["industrial-upload-last", "office-upload-best"]);
+        assert.deepStrictEqual(
+            byName(/-upload-/)
+                .map((c) => c.name)
+                .sort(),
+            ["industrial-upload-last", "office-upload-best"],
+        );
         for (const c of commands) {
             assert.ok(!c.inputs.create.includes(WANDB_CANARY), `${c.name} carries the W&B key in its command text`);
         }
         assert.ok(isSecret(bootstraps[0].inputs.stdin), "stdin carrying the W&B key must be a secret");
         assert.strictEqual(plain(bootstraps[0].inputs.stdin), `${WANDB_CANARY}\n`);
         for (const c of commands) {
-            assert.ok(isSecret(c.inputs.connection), `${c.name}: the connection carries the private key and must be a secret`);
+            assert.ok(
+                isSecret(c.inputs.connection),
+                `${c.name}: the connection carries the private key and must be a secret`,
+            );
         }
     });
 
@@ -90,21 +106,43 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             assert.strictEqual(plain(u.inputs.connection).host, "34.1.2.12", u.name);
         }
         const office = uploads.find((u) => u.name === "office-upload-best");
-        assert.match(office!.inputs.create, /(^| )DEST_URI=gs:\/\/my-proj-mllm-jax-artifacts\/sft_match_official\/office\/sft_state_best\.msgpack /);
-        assert.match(office!.inputs.create, / FILE=\/root\/MLLM-JAX\/runs\/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32\/sft_state_best\.msgpack /);
+        assert.match(
+            office!.inputs.create,
+            /(^| )DEST_URI=gs:\/\/my-proj-mllm-jax-artifacts\/sft_match_official\/office\/sft_state_best\.msgpack /,
+        );
+        assert.match(
+            office!.inputs.create,
+            / FILE=\/root\/MLLM-JAX\/runs\/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32\/sft_state_best\.msgpack /,
+        );
     });
 
     it("outputs checkpoint URIs, sizes and crc32c per run and kind, exit codes, process-0 worker, commits, wall time", () => {
         const { outputs } = built;
-        assert.deepStrictEqual(outputs.tpu, { name: "mllm-jax-v6e-16-sft", zone: "us-east5-b", acceleratorType: "v6e-16", hosts: 4 });
+        assert.deepStrictEqual(outputs.tpu, {
+            name: "mllm-jax-v6e-16-sft",
+            zone: "us-east5-b",
+            acceleratorType: "v6e-16",
+            hosts: 4,
+        });
         assert.strictEqual(outputs.bucket, "my-proj-mllm-jax-artifacts");
-        assert.deepStrictEqual(outputs.commits, { mllmJax: "03455fc".padEnd(40, "0"), miniOneRec: "81b4ba9".padEnd(40, "0") });
+        assert.deepStrictEqual(outputs.commits, {
+            mllmJax: "03455fc".padEnd(40, "0"),
+            miniOneRec: "81b4ba9".padEnd(40, "0"),
+        });
         assert.deepStrictEqual(Object.keys(outputs.runs).sort(), ["industrial", "office"]);
         assert.deepStrictEqual(outputs.runs.office.checkpoints, {
-            best: { uri: "gs://my-proj-mllm-jax-artifacts/sft_match_official/office/sft_state_best.msgpack", size: 3_560_000_000, crc32c: CRC.best },
+            best: {
+                uri: "gs://my-proj-mllm-jax-artifacts/sft_match_official/office/sft_state_best.msgpack",
+                size: 3_560_000_000,
+                crc32c: CRC.best,
+            },
         });
         assert.deepStrictEqual(outputs.runs.industrial.checkpoints, {
-            last: { uri: "gs://my-proj-mllm-jax-artifacts/sft_match_official/industrial/sft_state_last.msgpack", size: 3_560_000_000, crc32c: CRC.last },
+            last: {
+                uri: "gs://my-proj-mllm-jax-artifacts/sft_match_official/industrial/sft_state_last.msgpack",
+                size: 3_560_000_000,
+                crc32c: CRC.last,
+            },
         });
         assert.deepStrictEqual(outputs.runs.office.exitCodes, [0, 0, 0, 0]);
         assert.strictEqual(outputs.runs.office.process0Worker, 2);
@@ -121,12 +159,18 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
     });
 
     it("changing one run's config changes only that run's commands", async () => {
-        const changed = await buildTrainStack((v) => (v.train.runs[1].config = v.train.runs[1].config.replace("full_best", "full_last")));
+        const changed = await buildTrainStack(
+            (v) => (v.train.runs[1].config = v.train.runs[1].config.replace("full_best", "full_last")),
+        );
         const before = new Map(built.mocks.ofType("command:remote:Command").map((c) => [c.name, c.inputs.create]));
         const differing = changed.mocks
             .ofType("command:remote:Command")
             .filter((c) => before.get(c.name) !== c.inputs.create)
             .map((c) => c.name.replace(/-w\d$/, "-w*"));
-        assert.deepStrictEqual([...new Set(differing)].sort(), ["industrial-launch-w*", "industrial-locate-w*", "industrial-wait-w*"]);
+        assert.deepStrictEqual([...new Set(differing)].sort(), [
+            "industrial-launch-w*",
+            "industrial-locate-w*",
+            "industrial-wait-w*",
+        ]);
     });
 });

@@ -28,19 +28,61 @@ interface GenerationRule {
 
 const RULES: Readonly<Record<TpuGeneration, GenerationRule>> = {
     // Cloud TPU docs, "TPU v6e": v6e-1/4/8 are one VM (ct6e-standard-8t for v6e-8); larger slices use 4-chip VMs.
-    v6e: { pattern: /^v6e-(\d+)$/, coresPerChip: 1, sizes: [1, 4, 8, 16, 32, 64, 128, 256], chipsPerHost: 4, maxSingleHostChips: 8 },
-    v5e: { pattern: /^v5litepod-(\d+)$/, coresPerChip: 1, sizes: [1, 4, 8, 16, 32, 64, 128, 256], chipsPerHost: 4, maxSingleHostChips: 8 },
-    v5p: { pattern: /^v5p-(\d+)$/, coresPerChip: 2, sizes: [8, 16, 32, 64, 128, 256, 512, 1024, 2048], chipsPerHost: 4, maxSingleHostChips: 4 },
-    v4: { pattern: /^v4-(\d+)$/, coresPerChip: 2, sizes: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096], chipsPerHost: 4, maxSingleHostChips: 4 },
+    v6e: {
+        pattern: /^v6e-(\d+)$/,
+        coresPerChip: 1,
+        sizes: [1, 4, 8, 16, 32, 64, 128, 256],
+        chipsPerHost: 4,
+        maxSingleHostChips: 8,
+    },
+    v5e: {
+        pattern: /^v5litepod-(\d+)$/,
+        coresPerChip: 1,
+        sizes: [1, 4, 8, 16, 32, 64, 128, 256],
+        chipsPerHost: 4,
+        maxSingleHostChips: 8,
+    },
+    v5p: {
+        pattern: /^v5p-(\d+)$/,
+        coresPerChip: 2,
+        sizes: [8, 16, 32, 64, 128, 256, 512, 1024, 2048],
+        chipsPerHost: 4,
+        maxSingleHostChips: 4,
+    },
+    v4: {
+        pattern: /^v4-(\d+)$/,
+        coresPerChip: 2,
+        sizes: [8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096],
+        chipsPerHost: 4,
+        maxSingleHostChips: 4,
+    },
 };
 
 /** Zones that offer each generation (Cloud TPU "Regions and zones" page); `tpu.skipZoneCheck` bypasses it. */
 export const ZONES_BY_GENERATION: Readonly<Record<TpuGeneration, readonly string[]>> = {
     v6e: [
-        "us-central1-b", "us-east1-d", "us-east5-a", "us-east5-b", "us-south1-a", "us-south1-b", "us-west1-c",
-        "europe-west4-a", "asia-northeast1-b", "southamerica-east1-c",
+        "us-central1-b",
+        "us-east1-d",
+        "us-east5-a",
+        "us-east5-b",
+        "us-south1-a",
+        "us-south1-b",
+        "us-west1-c",
+        "europe-west4-a",
+        "asia-northeast1-b",
+        "southamerica-east1-c",
     ],
-    v5e: ["us-central1-a", "us-south1-a", "us-west1-c", "us-west4-a", "us-east1-c", "us-east5-a", "us-east5-b", "europe-west4-b", "asia-southeast1-b"],
+    v5e: [
+        "us-central1-a",
+        "us-south1-a",
+        "us-west1-c",
+        "us-west4-a",
+        "us-east1-c",
+        "us-east5-a",
+        "us-east5-b",
+        "europe-west4-b",
+        "asia-southeast1-b",
+    ],
     v5p: ["us-central1-a", "us-east5-a", "europe-west4-b"],
     v4: ["us-central2-b"],
 };

@@ -26,7 +26,10 @@ export interface ConfigProblem {
 }
 
 export class ConfigError extends Error {
-    constructor(readonly problems: readonly ConfigProblem[], readonly stack: string) {
+    constructor(
+        readonly problems: readonly ConfigProblem[],
+        readonly stack: string,
+    ) {
         super(
             `invalid configuration for stack "${stack}" (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
                 problems.map((p) => `  - ${p.key} = ${p.value}: ${p.problem}.\n    Fix: ${p.fix}`).join("\n"),
@@ -60,7 +63,12 @@ export interface StackConfig extends StackSchemaOutput {
 export function loadConfig(raw: RawConfig): StackConfig {
     const problems: ConfigProblem[] = [];
     const add = (path: string, problem: string, fix: string, value?: unknown) =>
-        problems.push({ key: keyOf(path), value: describeValue(value !== undefined ? value : valueAt(raw.values, path)), problem, fix });
+        problems.push({
+            key: keyOf(path),
+            value: describeValue(value !== undefined ? value : valueAt(raw.values, path)),
+            problem,
+            fix,
+        });
 
     if (!raw.gcpProject) {
         problems.push({
@@ -84,28 +92,60 @@ export function loadConfig(raw: RawConfig): StackConfig {
 
     const shape = parseAcceleratorType(cfg.tpu.acceleratorType);
     if (!shape) {
-        add("tpu.acceleratorType", "is not a known TPU accelerator type", `${set("tpu.acceleratorType", "v6e-16")} (known: ${knownAcceleratorTypes().join(", ")})`);
+        add(
+            "tpu.acceleratorType",
+            "is not a known TPU accelerator type",
+            `${set("tpu.acceleratorType", "v6e-16")} (known: ${knownAcceleratorTypes().join(", ")})`,
+        );
     } else {
         const zones = ZONES_BY_GENERATION[shape.generation];
         if (!cfg.tpu.skipZoneCheck && cfg.target === "gcp" && !zones.includes(cfg.tpu.zone)) {
-            add("tpu.zone", `does not offer ${shape.generation} TPUs`, `${set("tpu.zone", zones[0])} (${shape.generation} zones: ${zones.join(", ")}), or set tpu.skipZoneCheck true for a newer zone`);
+            add(
+                "tpu.zone",
+                `does not offer ${shape.generation} TPUs`,
+                `${set("tpu.zone", zones[0])} (${shape.generation} zones: ${zones.join(", ")}), or set tpu.skipZoneCheck true for a newer zone`,
+            );
         }
         const runtimes = RUNTIMES_BY_GENERATION[shape.generation];
         if (!runtimes.includes(cfg.tpu.runtimeVersion)) {
-            add("tpu.runtimeVersion", `is not a runtime for ${shape.generation}`, set("tpu.runtimeVersion", runtimes[0]) + ` (allowed: ${runtimes.join(", ")})`);
+            add(
+                "tpu.runtimeVersion",
+                `is not a runtime for ${shape.generation}`,
+                set("tpu.runtimeVersion", runtimes[0]) + ` (allowed: ${runtimes.join(", ")})`,
+            );
         }
     }
     if (cfg.tpu.adopt && !cfg.tpu.name) {
-        add("tpu.name", "must name the existing VM when tpu.adopt is true", set("tpu.name", "<existing-vm-name>"), "(unset)");
+        add(
+            "tpu.name",
+            "must name the existing VM when tpu.adopt is true",
+            set("tpu.name", "<existing-vm-name>"),
+            "(unset)",
+        );
     }
     if (cfg.tpu.adopt && !raw.secretsSet.sshPrivateKey) {
-        add("tpu.adopt", "an adopted VM keeps its own metadata, so the program cannot install a generated SSH key on it", `pulumi config set --secret sshPrivateKey < key-file --stack ${raw.stack} and set ssh.publicKey to a key the VM already accepts`, true);
+        add(
+            "tpu.adopt",
+            "an adopted VM keeps its own metadata, so the program cannot install a generated SSH key on it",
+            `pulumi config set --secret sshPrivateKey < key-file --stack ${raw.stack} and set ssh.publicKey to a key the VM already accepts`,
+            true,
+        );
     }
     if (cfg.ssh.publicKey && !raw.secretsSet.sshPrivateKey) {
-        add("ssh.publicKey", "is set but the sshPrivateKey secret is not", `pulumi config set --secret sshPrivateKey < key-file --stack ${raw.stack}, or remove ssh.publicKey to let the program generate a key`, "(set)");
+        add(
+            "ssh.publicKey",
+            "is set but the sshPrivateKey secret is not",
+            `pulumi config set --secret sshPrivateKey < key-file --stack ${raw.stack}, or remove ssh.publicKey to let the program generate a key`,
+            "(set)",
+        );
     }
     if (!cfg.ssh.publicKey && raw.secretsSet.sshPrivateKey) {
-        add("ssh.publicKey", "must be set when the sshPrivateKey secret is given", set("ssh.publicKey", "'ssh-ed25519 AAAA… user'"), "(unset)");
+        add(
+            "ssh.publicKey",
+            "must be set when the sshPrivateKey secret is given",
+            set("ssh.publicKey", "'ssh-ed25519 AAAA… user'"),
+            "(unset)",
+        );
     }
     if (cfg.wandb.mode === "online" && !raw.secretsSet.wandbApiKey) {
         problems.push({
@@ -116,35 +156,87 @@ export function loadConfig(raw: RawConfig): StackConfig {
         });
     }
     if (cfg.target === "local" && !cfg.local) {
-        add("local", "must list the hosts and the storage endpoint when target is local", set("local.hosts[0].host", "10.0.0.2"), "(unset)");
+        add(
+            "local",
+            "must list the hosts and the storage endpoint when target is local",
+            set("local.hosts[0].host", "10.0.0.2"),
+            "(unset)",
+        );
     }
     if (cfg.target === "local" && cfg.local && shape && cfg.local.hosts.length !== shape.hosts) {
-        add("local.hosts", `lists ${cfg.local.hosts.length} hosts but ${shape.type} has ${shape.hosts}`, `list exactly ${shape.hosts} hosts under local.hosts, one per worker`);
+        add(
+            "local.hosts",
+            `lists ${cfg.local.hosts.length} hosts but ${shape.type} has ${shape.hosts}`,
+            `list exactly ${shape.hosts} hosts under local.hosts, one per worker`,
+        );
     }
 
     if (cfg.role === "train") {
         if (!cfg.train) {
             add("train", "is required for a train stack", set("train.runs[0].name", "office"), "(unset)");
         } else {
-            checkUnique(cfg.train.runs.map((r) => r.name), "train.runs", "name", add, set);
-            checkUnique(cfg.train.runs.map((r) => r.outputDir), "train.runs", "outputDir", add, set);
+            checkUnique(
+                cfg.train.runs.map((r) => r.name),
+                "train.runs",
+                "name",
+                add,
+                set,
+            );
+            checkUnique(
+                cfg.train.runs.map((r) => r.outputDir),
+                "train.runs",
+                "outputDir",
+                add,
+                set,
+            );
         }
     }
 
     if (cfg.role === "eval") {
         if (!cfg.eval) {
-            add("eval", "is required for an eval stack", set("eval.trainStack", "organization/tpu-sft/train"), "(unset)");
+            add(
+                "eval",
+                "is required for an eval stack",
+                set("eval.trainStack", "organization/tpu-sft/train"),
+                "(unset)",
+            );
         } else {
             const sources = [cfg.eval.trainStack, cfg.eval.checkpoints].filter((s) => s !== undefined).length;
             if (sources !== 1) {
-                add("eval.trainStack", sources === 0 ? "names no source of checkpoints" : "and eval.checkpoints are both set; choose one source", `${set("eval.trainStack", "organization/tpu-sft/train")}, or list explicit gs:// checkpoints under eval.checkpoints`);
+                add(
+                    "eval.trainStack",
+                    sources === 0
+                        ? "names no source of checkpoints"
+                        : "and eval.checkpoints are both set; choose one source",
+                    `${set("eval.trainStack", "organization/tpu-sft/train")}, or list explicit gs:// checkpoints under eval.checkpoints`,
+                );
             }
-            checkUnique(cfg.eval.runs.map((r) => r.name), "eval.runs", "name", add, set);
-            checkUnique(cfg.eval.runs.map((r) => r.outputDir), "eval.runs", "outputDir", add, set);
+            checkUnique(
+                cfg.eval.runs.map((r) => r.name),
+                "eval.runs",
+                "name",
+                add,
+                set,
+            );
+            checkUnique(
+                cfg.eval.runs.map((r) => r.outputDir),
+                "eval.runs",
+                "outputDir",
+                add,
+                set,
+            );
             if (cfg.eval.checkpoints) {
                 cfg.eval.runs.forEach((run, i) => {
                     if (!cfg.eval?.checkpoints?.[run.trainRun]?.[run.checkpoint]) {
-                        add(`eval.runs.${i}.trainRun`, `has no '${run.checkpoint}' checkpoint under eval.checkpoints`, set(`eval.checkpoints.${run.trainRun}.${run.checkpoint}.uri`, "gs://bucket/prefix/run/sft_state_best.msgpack"), run.trainRun);
+                        add(
+                            `eval.runs.${i}.trainRun`,
+                            `has no '${run.checkpoint}' checkpoint under eval.checkpoints`,
+                            set(
+                                `eval.checkpoints.${run.trainRun}.${run.checkpoint}.uri`,
+                                "gs://bucket/prefix/run/sft_state_best.msgpack",
+                            ),
+                            run.trainRun,
+                        );
                     }
                 });
             }
@@ -167,7 +259,12 @@ export function loadConfig(raw: RawConfig): StackConfig {
         gcpProject: raw.gcpProject as string,
         shape: shape as AcceleratorShape,
         region,
-        vmName: cfg.tpu.name ?? `mllm-jax-${cfg.tpu.acceleratorType}-${raw.stack}`.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 63),
+        vmName:
+            cfg.tpu.name ??
+            `mllm-jax-${cfg.tpu.acceleratorType}-${raw.stack}`
+                .toLowerCase()
+                .replace(/[^a-z0-9-]/g, "-")
+                .slice(0, 63),
         bucketName,
         bucketLocation: cfg.bucket.location ?? region.toUpperCase(),
         generateSshKey: !raw.secretsSet.sshPrivateKey,
@@ -177,7 +274,8 @@ export function loadConfig(raw: RawConfig): StackConfig {
 /** GCS bucket naming rules (cloud.google.com/storage/docs/buckets#naming), for names without dots. */
 export function checkBucketName(name: string): string | undefined {
     if (name.length < 3 || name.length > 63) return `must be 3-63 characters long (got ${name.length})`;
-    if (!/^[a-z0-9][a-z0-9_.-]*[a-z0-9]$/.test(name)) return "must use lowercase letters, digits, '-', '_' or '.', and start and end with a letter or digit";
+    if (!/^[a-z0-9][a-z0-9_.-]*[a-z0-9]$/.test(name))
+        return "must use lowercase letters, digits, '-', '_' or '.', and start and end with a letter or digit";
     if (name.startsWith("goog") || name.includes("google")) return "must not start with 'goog' or contain 'google'";
     if (/^\d+\.\d+\.\d+\.\d+$/.test(name)) return "must not look like an IP address";
     return undefined;
@@ -194,7 +292,12 @@ function checkUnique(
     values.forEach((value, index) => {
         const first = seen.get(value);
         if (first !== undefined) {
-            add(`${listPath}.${index}.${field}`, `repeats ${listPath}[${first}].${field}`, set(`${listPath}[${index}].${field}`, `<another-${field}>`), value);
+            add(
+                `${listPath}.${index}.${field}`,
+                `repeats ${listPath}[${first}].${field}`,
+                set(`${listPath}[${index}].${field}`, `<another-${field}>`),
+                value,
+            );
         } else {
             seen.set(value, index);
         }

@@ -32,7 +32,10 @@ export function readStackConfig(): { config: StackConfig; secrets: StackSecrets 
         stack: pulumi.getStack(),
         gcpProject: new pulumi.Config("gcp").get("project"),
         values,
-        secretsSet: { wandbApiKey: secrets.wandbApiKey !== undefined, sshPrivateKey: secrets.sshPrivateKey !== undefined },
+        secretsSet: {
+            wandbApiKey: secrets.wandbApiKey !== undefined,
+            sshPrivateKey: secrets.sshPrivateKey !== undefined,
+        },
     });
     return { config, secrets };
 }

@@ -17,7 +17,9 @@ const intish = (min: number, max: number) =>
     );
 
 /** A git commit pinned by SHA; a branch follows its head and breaks reproducibility (see seed-repo-facts §7). */
-export const commitSha = z.string().regex(/^[0-9a-f]{7,40}$/, "must be a commit SHA (7 to 40 hex digits), not a branch or tag");
+export const commitSha = z
+    .string()
+    .regex(/^[0-9a-f]{7,40}$/, "must be a commit SHA (7 to 40 hex digits), not a branch or tag");
 
 export const repoSchema = z.object({
     /** Clone URL; any URL `git clone` accepts (https, ssh or a local path in the rehearsal). */
@@ -28,7 +30,13 @@ export const repoSchema = z.object({
 
 export const tpuSchema = z.object({
     /** VM name; defaults to `mllm-jax-<type>-<stack>`. */
-    name: z.string().regex(/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/, "must be 1-63 lowercase letters, digits or '-', starting with a letter").optional(),
+    name: z
+        .string()
+        .regex(
+            /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+            "must be 1-63 lowercase letters, digits or '-', starting with a letter",
+        )
+        .optional(),
     /** Adopt an existing VM by name instead of creating one; an adopted VM is never deleted by this stack. */
     adopt: boolish.default(false),
     zone: z.string().regex(/^[a-z]+-[a-z]+\d+-[a-z]$/, "must be a zone such as us-east5-b"),
@@ -45,7 +53,12 @@ export const tpuSchema = z.object({
             scopes: z.array(z.string().min(1)).min(1).default(["https://www.googleapis.com/auth/cloud-platform"]),
         })
         .default({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] }),
-    labels: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "label keys: lowercase letters, digits, _ or -"), z.string().regex(/^[a-z0-9_-]{0,63}$/, "label values: lowercase letters, digits, _ or -")).default({}),
+    labels: z
+        .record(
+            z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "label keys: lowercase letters, digits, _ or -"),
+            z.string().regex(/^[a-z0-9_-]{0,63}$/, "label values: lowercase letters, digits, _ or -"),
+        )
+        .default({}),
     /** Skip the zone-offers-this-generation check, for zones newer than the table in accelerators.ts. */
     skipZoneCheck: boolish.default(false),
 });
@@ -53,9 +66,18 @@ export const tpuSchema = z.object({
 export const sshSchema = z
     .object({
         /** Login user; the SOP works as root, so paths default to /root. */
-        user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name").default("root"),
+        user: z
+            .string()
+            .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a POSIX user name")
+            .default("root"),
         /** OpenSSH public key matching the `sshPrivateKey` secret; both or neither. */
-        publicKey: z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256) [A-Za-z0-9+/=]+( \S+)?$/, "must be one OpenSSH public key line").optional(),
+        publicKey: z
+            .string()
+            .regex(
+                /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256) [A-Za-z0-9+/=]+( \S+)?$/,
+                "must be one OpenSSH public key line",
+            )
+            .optional(),
         /** How many SSH dial failures to tolerate (fresh TPU VMs take minutes to start sshd). */
         dialErrorLimit: intish(1, 1000).default(40),
         perDialTimeoutSeconds: intish(1, 300).default(15),
@@ -65,10 +87,22 @@ export const sshSchema = z
 export const envSchema = z.object({
     /** conda: Miniconda + env as in the SOP; system-python: use the host's python3 (the offline rehearsal). */
     mode: z.enum(["conda", "system-python"]).default("conda"),
-    condaEnv: z.string().regex(/^[A-Za-z0-9_.-]+$/, "must be a conda env name").default("mllm-jax"),
-    python: z.string().regex(/^3\.\d+$/, "must be a Python minor version such as 3.12").default("3.12"),
-    jax: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact version such as 0.9.0").default("0.9.0"),
-    libtpu: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact version such as 0.0.34").default("0.0.34"),
+    condaEnv: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+$/, "must be a conda env name")
+        .default("mllm-jax"),
+    python: z
+        .string()
+        .regex(/^3\.\d+$/, "must be a Python minor version such as 3.12")
+        .default("3.12"),
+    jax: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+$/, "must be an exact version such as 0.9.0")
+        .default("0.9.0"),
+    libtpu: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+$/, "must be an exact version such as 0.0.34")
+        .default("0.0.34"),
     minicondaUrl: z.string().url().default("https://repo.anaconda.com/miniconda/Miniconda3-latest-Linux-x86_64.sh"),
     jaxReleasesUrl: z.string().url().default("https://storage.googleapis.com/jax-releases/libtpu_releases.html"),
     torchIndexUrl: z.string().url().default("https://download.pytorch.org/whl/cpu"),
@@ -80,8 +114,14 @@ export const bucketSchema = z.object({
     /** Defaults to `<gcp project>-mllm-jax-artifacts`. */
     name: z.string().optional(),
     /** Defaults to the train zone's region, to keep checkpoint traffic in-region. */
-    location: z.string().regex(/^[A-Za-z0-9-]+$/, "must be a GCS location such as US-EAST5").optional(),
-    prefix: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be object-name segments without leading or trailing '/'").default("sft_match_official"),
+    location: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, "must be a GCS location such as US-EAST5")
+        .optional(),
+    prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be object-name segments without leading or trailing '/'")
+        .default("sft_match_official"),
 });
 
 export const wandbSchema = z
@@ -91,10 +131,15 @@ export const wandbSchema = z
 export const checkpointKind = z.enum(["best", "last"]);
 export type CheckpointKind = z.infer<typeof checkpointKind>;
 
-const runName = z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, "must be 1-31 lowercase letters, digits or '-', starting with a letter");
+const runName = z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, "must be 1-31 lowercase letters, digits or '-', starting with a letter");
 const repoRelativePath = z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be a path relative to the MLLM-JAX checkout, without '..' tricks")
+    .regex(
+        /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+        "must be a path relative to the MLLM-JAX checkout, without '..' tricks",
+    )
     .refine((p) => !p.split("/").includes(".."), "must not contain '..'");
 
 export const trainRunSchema = z.object({
@@ -104,7 +149,10 @@ export const trainRunSchema = z.object({
     /** The YAML's output_dir (where process 0 writes sft_state_*.msgpack). */
     outputDir: repoRelativePath,
     /** Which checkpoints to hand off through the bucket. */
-    checkpoints: z.array(checkpointKind).min(1).refine((k) => new Set(k).size === k.length, "must not repeat a kind"),
+    checkpoints: z
+        .array(checkpointKind)
+        .min(1)
+        .refine((k) => new Set(k).size === k.length, "must not repeat a kind"),
 });
 export type TrainRunConfig = z.infer<typeof trainRunSchema>;
 
@@ -122,7 +170,9 @@ const crc32c = z.string().regex(/^[A-Za-z0-9+/]{6}==$/, "must be a base64 crc32c
 
 /** A checkpoint made elsewhere, named explicitly instead of through the train stack. */
 export const explicitCheckpointSchema = z.object({
-    uri: z.string().regex(/^gs:\/\/[a-z0-9][a-z0-9_.-]*[a-z0-9]\/.+\.msgpack$/, "must be a gs:// URI of a .msgpack checkpoint"),
+    uri: z
+        .string()
+        .regex(/^gs:\/\/[a-z0-9][a-z0-9_.-]*[a-z0-9]\/.+\.msgpack$/, "must be a gs:// URI of a .msgpack checkpoint"),
     crc32c,
     size: intish(1, Number.MAX_SAFE_INTEGER),
 });
@@ -141,16 +191,27 @@ export const evalRunSchema = z.object({
     topk: z
         .array(intish(1, 1000))
         .min(1)
-        .refine((k) => k.every((v, i) => i === 0 || v > k[i - 1]), "must be strictly increasing, e.g. [1, 3, 5, 10, 20, 50]")
+        .refine(
+            (k) => k.every((v, i) => i === 0 || v > k[i - 1]),
+            "must be strictly increasing, e.g. [1, 3, 5, 10, 20, 50]",
+        )
         .default([1, 3, 5, 10, 20, 50]),
 });
 export type EvalRunConfig = z.infer<typeof evalRunSchema>;
 
 export const evalSchema = z.object({
     /** Full name of the train stack to read checkpoints from, e.g. organization/tpu-sft/train. */
-    trainStack: z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/, "must be a stack name such as organization/tpu-sft/train").optional(),
+    trainStack: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/, "must be a stack name such as organization/tpu-sft/train")
+        .optional(),
     /** Or explicit checkpoints: run name → kind → {uri, crc32c, size}. */
-    checkpoints: z.record(runName, z.object({ best: explicitCheckpointSchema.optional(), last: explicitCheckpointSchema.optional() })).optional(),
+    checkpoints: z
+        .record(
+            runName,
+            z.object({ best: explicitCheckpointSchema.optional(), last: explicitCheckpointSchema.optional() }),
+        )
+        .optional(),
     runs: z.array(evalRunSchema).min(1),
     /** Fail the stack when any computation counts an invalid prediction (the SOP expects 0). */
     requireZeroInvalid: boolish.default(true),

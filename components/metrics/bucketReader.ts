@@ -20,12 +20,18 @@ export function parseGcsUri(uri: string): { bucket: string; object: string } {
 export async function readObject(uri: string, options: BucketReaderOptions): Promise<Buffer> {
     // Loaded on first use: only an eval stack reads the bucket, and the client library is large.
     const { Storage } = (await import("@google-cloud/storage")) as { Storage: typeof StorageClient };
-    const storage = new Storage(options.apiEndpoint ? { apiEndpoint: options.apiEndpoint, projectId: options.projectId } : { projectId: options.projectId });
+    const storage = new Storage(
+        options.apiEndpoint
+            ? { apiEndpoint: options.apiEndpoint, projectId: options.projectId }
+            : { projectId: options.projectId },
+    );
     const { bucket, object } = parseGcsUri(uri);
     try {
         const [contents] = await storage.bucket(bucket).file(object).download();
         return contents;
     } catch (err) {
-        throw new Error(`could not read ${uri}${options.apiEndpoint ? ` from ${options.apiEndpoint}` : ""}: ${(err as Error).message}`);
+        throw new Error(
+            `could not read ${uri}${options.apiEndpoint ? ` from ${options.apiEndpoint}` : ""}: ${(err as Error).message}`,
+        );
     }
 }

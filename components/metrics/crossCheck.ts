@@ -28,13 +28,25 @@ export interface Agreement {
 }
 
 export function fromCalcPy(parsed: ParsedCalcPyStdout): MetricSource {
-    return { name: "calc.py", n: undefined, invalid: parsed.invalid, k: parsed.k, hr: parsed.hr, ndcg: parsed.ndcg, precision: 1e-8 };
+    return {
+        name: "calc.py",
+        n: undefined,
+        invalid: parsed.invalid,
+        k: parsed.k,
+        hr: parsed.hr,
+        ndcg: parsed.ndcg,
+        precision: 1e-8,
+    };
 }
 
 export function fromEvaluator(metrics: EvaluatorMetrics): MetricSource {
-    const missing = metrics.topk.filter((k) => metrics.hr[String(k)] === undefined || metrics.ndcg[String(k)] === undefined);
+    const missing = metrics.topk.filter(
+        (k) => metrics.hr[String(k)] === undefined || metrics.ndcg[String(k)] === undefined,
+    );
     if (missing.length > 0) {
-        throw new Error(`eval_predictions.metrics.json lists topk ${JSON.stringify(metrics.topk)} but has no hr/ndcg for K=${missing.join(",")}`);
+        throw new Error(
+            `eval_predictions.metrics.json lists topk ${JSON.stringify(metrics.topk)} but has no hr/ndcg for K=${missing.join(",")}`,
+        );
     }
     return {
         name: "metrics.json",
@@ -48,7 +60,15 @@ export function fromEvaluator(metrics: EvaluatorMetrics): MetricSource {
 }
 
 export function fromTypeScript(metrics: CalcMetrics): MetricSource {
-    return { name: "typescript", n: metrics.n, invalid: metrics.invalid, k: metrics.k, hr: metrics.hr, ndcg: metrics.ndcg, precision: 1e-12 };
+    return {
+        name: "typescript",
+        n: metrics.n,
+        invalid: metrics.invalid,
+        k: metrics.k,
+        hr: metrics.hr,
+        ndcg: metrics.ndcg,
+        precision: 1e-12,
+    };
 }
 
 interface Row {
@@ -57,7 +77,10 @@ interface Row {
     readonly exact: boolean;
 }
 
-export function crossCheck(sources: readonly MetricSource[], options: { requireZeroInvalid: boolean; expectedK?: readonly number[] }): Agreement {
+export function crossCheck(
+    sources: readonly MetricSource[],
+    options: { requireZeroInvalid: boolean; expectedK?: readonly number[] },
+): Agreement {
     const problems: string[] = [];
     const kLists = sources.map((s) => JSON.stringify(s.k));
     if (new Set(kLists).size !== 1) {
@@ -70,8 +93,16 @@ export function crossCheck(sources: readonly MetricSource[], options: { requireZ
     const rows: Row[] = [
         { label: "n", values: sources.map((s) => s.n), exact: true },
         { label: "invalid", values: sources.map((s) => s.invalid), exact: true },
-        ...ks.map((k, i) => ({ label: `HR@${k}`, values: sources.map((s) => (s.k[i] === k ? s.hr[i] : undefined)), exact: false })),
-        ...ks.map((k, i) => ({ label: `NDCG@${k}`, values: sources.map((s) => (s.k[i] === k ? s.ndcg[i] : undefined)), exact: false })),
+        ...ks.map((k, i) => ({
+            label: `HR@${k}`,
+            values: sources.map((s) => (s.k[i] === k ? s.hr[i] : undefined)),
+            exact: false,
+        })),
+        ...ks.map((k, i) => ({
+            label: `NDCG@${k}`,
+            values: sources.map((s) => (s.k[i] === k ? s.ndcg[i] : undefined)),
+            exact: false,
+        })),
     ];
     let maxAbsDiff = 0;
     const marks: string[] = [];
@@ -87,7 +118,9 @@ export function crossCheck(sources: readonly MetricSource[], options: { requireZ
                 const tolerance = row.exact ? 0 : Math.max(sources[a].precision, sources[b].precision);
                 if (diff > tolerance) {
                     rowOk = false;
-                    problems.push(`${row.label}: ${sources[a].name} ${x} vs ${sources[b].name} ${y} (|Δ| ${diff.toExponential(2)} > ${tolerance})`);
+                    problems.push(
+                        `${row.label}: ${sources[a].name} ${x} vs ${sources[b].name} ${y} (|Δ| ${diff.toExponential(2)} > ${tolerance})`,
+                    );
                 }
             }
         }
@@ -95,7 +128,9 @@ export function crossCheck(sources: readonly MetricSource[], options: { requireZ
     }
     const invalid = sources.find((s) => s.invalid !== 0);
     if (options.requireZeroInvalid && invalid) {
-        problems.push(`invalid predictions: ${invalid.name} counts ${invalid.invalid}, and evaluation requires 0 (set eval.requireZeroInvalid false to allow)`);
+        problems.push(
+            `invalid predictions: ${invalid.name} counts ${invalid.invalid}, and evaluation requires 0 (set eval.requireZeroInvalid false to allow)`,
+        );
     }
     const cell = (v: number | undefined, exact: boolean) => (v === undefined ? "-" : exact ? String(v) : v.toFixed(10));
     const header = ["metric", ...sources.map((s) => s.name)];

@@ -12,7 +12,11 @@ export interface CheckpointHolder {
     readonly files: Readonly<Record<CheckpointKind, CheckpointFile | undefined>>;
 }
 
-export function pickCheckpointHolder(run: string, kinds: readonly CheckpointKind[], reports: readonly LocateResult[]): CheckpointHolder {
+export function pickCheckpointHolder(
+    run: string,
+    kinds: readonly CheckpointKind[],
+    reports: readonly LocateResult[],
+): CheckpointHolder {
     const complete = reports
         .map((report, worker) => ({ report, worker }))
         .filter(({ report }) => kinds.every((kind) => report.files[kind]?.fresh === true));
@@ -24,12 +28,16 @@ export function pickCheckpointHolder(run: string, kinds: readonly CheckpointKind
     if (chosen.length !== 1) {
         const seen = reports
             .map((r, i) => {
-                const files = kinds.map((k) => `${k}=${r.files[k] ? (r.files[k]?.fresh ? "fresh" : "stale") : "missing"}`).join(" ");
+                const files = kinds
+                    .map((k) => `${k}=${r.files[k] ? (r.files[k]?.fresh ? "fresh" : "stale") : "missing"}`)
+                    .join(" ");
                 return `worker ${i} (${r.host}, process ${r.processIndex ?? "?"}): ${files}`;
             })
             .join("; ");
         const what = complete.length === 0 ? "no worker holds" : `${complete.length} workers hold`;
-        throw new Error(`run ${run}: ${what} fresh ${kinds.join(" and ")} checkpoint(s) written by this run; expected exactly one (JAX process 0). Seen: ${seen}`);
+        throw new Error(
+            `run ${run}: ${what} fresh ${kinds.join(" and ")} checkpoint(s) written by this run; expected exactly one (JAX process 0). Seen: ${seen}`,
+        );
     }
     const { report, worker } = chosen[0];
     return { worker, host: report.host, files: { best: report.files.best, last: report.files.last } };

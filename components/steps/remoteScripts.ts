@@ -14,7 +14,16 @@ import { bashWithEnv, envAssignments, shellQuote } from "../shell/quote";
 export const REMOTE_SCRIPT_DIR = path.resolve(__dirname, "..", "..", "scripts", "remote");
 
 /** Steps installed by bootstrap and run from their file. */
-export const INSTALLED_STEPS = ["launch", "wait", "locate", "upload", "download", "evalreport", "calc", "artifacts"] as const;
+export const INSTALLED_STEPS = [
+    "launch",
+    "wait",
+    "locate",
+    "upload",
+    "download",
+    "evalreport",
+    "calc",
+    "artifacts",
+] as const;
 export type StepName = "bootstrap" | (typeof INSTALLED_STEPS)[number];
 
 const scriptCache = new Map<string, string>();
@@ -63,7 +72,9 @@ export function stepCommand(step: StepName, env: Readonly<Record<string, string>
         return bashWithEnv(stepScript(step), env, step);
     }
     const file = `"${installedStepPath(step)}"`;
-    const missing = shellQuote(`step scripts ${stepScriptsDigest()} are not installed on this host; the bootstrap step installs them (run pulumi up)`);
+    const missing = shellQuote(
+        `step scripts ${stepScriptsDigest()} are not installed on this host; the bootstrap step installs them (run pulumi up)`,
+    );
     return `[ -f ${file} ] || { echo ${missing} >&2; exit 1; }; ${[...envAssignments(env), "bash", file].join(" ")}`;
 }
 
@@ -239,7 +250,11 @@ export interface EvalReportInputs {
 }
 
 export function evalReportCommand(inputs: EvalReportInputs): string {
-    return stepCommand("evalreport", { RUN_ID: inputs.runId, OUTPUT_DIR: inputs.outputDir, WANDB_MODE: inputs.wandbMode });
+    return stepCommand("evalreport", {
+        RUN_ID: inputs.runId,
+        OUTPUT_DIR: inputs.outputDir,
+        WANDB_MODE: inputs.wandbMode,
+    });
 }
 
 export interface CalcInputs extends PythonEnvInputs {

@@ -125,7 +125,11 @@ export const calcResult = z.object({
     tail: z.string(),
 });
 
-const artifact = z.object({ uri: z.string().startsWith("gs://"), size: z.number().int().nonnegative(), crc32c: crc32cBase64 });
+const artifact = z.object({
+    uri: z.string().startsWith("gs://"),
+    size: z.number().int().nonnegative(),
+    crc32c: crc32cBase64,
+});
 export const artifactsResult = z.object({
     "eval_predictions.json": artifact,
     "eval_predictions.metrics.json": artifact,

@@ -15,7 +15,10 @@ async function main(): Promise<void> {
         }
     }
     await pulumi.runtime.setMocks(new StackMocks(), "tpu-sft", "train", false);
-    pulumi.runtime.setAllConfig({ ...asPulumiConfig(stackFileValues("train")), "gcp:project": "bench-proj", "tpu-sft:wandbApiKey": "benchkey" }, ["tpu-sft:wandbApiKey"]);
+    pulumi.runtime.setAllConfig(
+        { ...asPulumiConfig(stackFileValues("train")), "gcp:project": "bench-proj", "tpu-sft:wandbApiKey": "benchkey" },
+        ["tpu-sft:wandbApiKey"],
+    );
     const { readStackConfig } = await import("../../components/config/readStackConfig");
     const { trainStack } = await import("../../components/trainStack");
     const { config, secrets } = readStackConfig();

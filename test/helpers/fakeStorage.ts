@@ -6,7 +6,10 @@ import * as path from "path";
 export const objects = new Map<string, Buffer>();
 
 class FakeFile {
-    constructor(private readonly bucket: string, private readonly name: string) {}
+    constructor(
+        private readonly bucket: string,
+        private readonly name: string,
+    ) {}
     async download(): Promise<[Buffer]> {
         const data = objects.get(`gs://${this.bucket}/${this.name}`);
         if (!data) throw new Error(`No such object: ${this.bucket}/${this.name}`);

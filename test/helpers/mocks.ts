@@ -16,7 +16,11 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 /** Whether a recorded input was a Pulumi secret (mocks see secrets wrapped with the secret signature). */
 export function isSecret(value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === SECRET_SIG;
+    return (
+        typeof value === "object" &&
+        value !== null &&
+        (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === SECRET_SIG
+    );
 }
 
 /** The plain value of a recorded input, secret or not. */
@@ -38,7 +42,10 @@ export class StackMocks implements pulumi.runtime.Mocks {
     /** Outputs of the train stack a StackReference reads; undefined makes the reference fail like a missing stack. */
     trainStackOutputs: Record<string, unknown> | undefined;
     evalAnswers: EvalAnswers | undefined;
-    constructor(private readonly holder = 2, private readonly workers = 4) {}
+    constructor(
+        private readonly holder = 2,
+        private readonly workers = 4,
+    ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
@@ -53,7 +60,10 @@ export class StackMocks implements pulumi.runtime.Mocks {
                 }));
                 break;
             case "command:local:Command":
-                state.stdout = JSON.stringify({ privateKey: "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n", publicKey: FAKE_PUBLIC_KEY });
+                state.stdout = JSON.stringify({
+                    privateKey: "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n",
+                    publicKey: FAKE_PUBLIC_KEY,
+                });
                 break;
             case "pulumi:pulumi:StackReference":
                 if (!this.trainStackOutputs) {
@@ -85,32 +95,82 @@ export class StackMocks implements pulumi.runtime.Mocks {
         const result = (value: unknown) => `some log line\nTPU_SFT_RESULT ${JSON.stringify(value)}`;
         switch (step) {
             case "bootstrap":
-                return result({ host, mllmJaxCommit: "03455fc".padEnd(40, "0"), miniOneRecCommit: "81b4ba9".padEnd(40, "0"), envMode: "conda", python: "3.12.12", envReused: false });
+                return result({
+                    host,
+                    mllmJaxCommit: "03455fc".padEnd(40, "0"),
+                    miniOneRecCommit: "81b4ba9".padEnd(40, "0"),
+                    envMode: "conda",
+                    python: "3.12.12",
+                    envReused: false,
+                });
             case "launch":
                 return result({ host, state: "none", runDir: `/root/tpu-sft-runs/${env("RUN_ID")}` });
             case "wait":
-                return result({ host, exitCode: 0, attempt: 1, processIndex: (worker - this.holder + this.workers) % this.workers, startedAt: 1000 + worker, finishedAt: 5000 + worker, logUri: env("LOG_URI") });
+                return result({
+                    host,
+                    exitCode: 0,
+                    attempt: 1,
+                    processIndex: (worker - this.holder + this.workers) % this.workers,
+                    startedAt: 1000 + worker,
+                    finishedAt: 5000 + worker,
+                    logUri: env("LOG_URI"),
+                });
             case "locate": {
                 const files: Record<string, unknown> = {};
                 if (worker === this.holder) {
                     for (const kind of env("KINDS").split(",")) {
-                        files[kind] = { path: `/root/MLLM-JAX/${env("OUTPUT_DIR")}/sft_state_${kind}.msgpack`, size: 3_560_000_000, crc32c: CRC[kind as "best" | "last"], fresh: true };
+                        files[kind] = {
+                            path: `/root/MLLM-JAX/${env("OUTPUT_DIR")}/sft_state_${kind}.msgpack`,
+                            size: 3_560_000_000,
+                            crc32c: CRC[kind as "best" | "last"],
+                            fresh: true,
+                        };
                     }
                 }
                 return result({ host, processIndex: worker === this.holder ? 0 : null, files });
             }
             case "upload":
-                return result({ uri: env("DEST_URI"), size: Number(env("EXPECT_SIZE")), crc32c: env("EXPECT_CRC32C"), skipped: false });
+                return result({
+                    uri: env("DEST_URI"),
+                    size: Number(env("EXPECT_SIZE")),
+                    crc32c: env("EXPECT_CRC32C"),
+                    skipped: false,
+                });
             case "download":
-                return result({ path: `/root/MLLM-JAX/runs/x/sft_state_${env("KIND")}.msgpack`, size: Number(env("EXPECT_SIZE")), crc32c: env("EXPECT_CRC32C"), skipped: false });
+                return result({
+                    path: `/root/MLLM-JAX/runs/x/sft_state_${env("KIND")}.msgpack`,
+                    size: Number(env("EXPECT_SIZE")),
+                    crc32c: env("EXPECT_CRC32C"),
+                    skipped: false,
+                });
             case "evalreport":
-                return result({ host, wandbUrl: this.eval().wandbUrl, predictionsPath: `/root/MLLM-JAX/${env("OUTPUT_DIR")}/eval_predictions.json`, metrics: this.eval().metrics });
+                return result({
+                    host,
+                    wandbUrl: this.eval().wandbUrl,
+                    predictionsPath: `/root/MLLM-JAX/${env("OUTPUT_DIR")}/eval_predictions.json`,
+                    metrics: this.eval().metrics,
+                });
             case "calc":
-                return result({ host, stdoutPath: "/root/tpu-sft-runs/x/calc.stdout", stdoutLines: 5, tail: this.eval().calcTail });
+                return result({
+                    host,
+                    stdoutPath: "/root/tpu-sft-runs/x/calc.stdout",
+                    stdoutLines: 5,
+                    tail: this.eval().calcTail,
+                });
             case "artifacts": {
                 const prefix = env("DEST_PREFIX");
                 const entry = (file: string) => ({ uri: `${prefix}/${file}`, size: 10, crc32c: "AAAAAA==" });
-                return result(Object.fromEntries(["eval_predictions.json", "eval_predictions.metrics.json", "eval.log", "calc.stdout", "items.txt"].map((f) => [f, entry(f)])));
+                return result(
+                    Object.fromEntries(
+                        [
+                            "eval_predictions.json",
+                            "eval_predictions.metrics.json",
+                            "eval.log",
+                            "calc.stdout",
+                            "items.txt",
+                        ].map((f) => [f, entry(f)]),
+                    ),
+                );
             }
             default:
                 throw new Error(`mock: unknown step ${step}`);
@@ -135,8 +195,10 @@ export class StackMocks implements pulumi.runtime.Mocks {
 }
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => output.apply((v) => {
-        resolve(v);
-        return v;
-    }));
+    return new Promise((resolve) =>
+        output.apply((v) => {
+            resolve(v);
+            return v;
+        }),
+    );
 }

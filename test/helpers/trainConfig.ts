@@ -6,7 +6,9 @@ import * as yaml from "js-yaml";
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
 export function stackFileValues(stack: "train" | "eval"): Record<string, unknown> {
-    const doc = yaml.load(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const doc = yaml.load(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     const values: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(doc.config)) {
         if (key.startsWith("tpu-sft:")) values[key.slice("tpu-sft:".length)] = value;
@@ -16,7 +18,9 @@ export function stackFileValues(stack: "train" | "eval"): Record<string, unknown
 
 /** Pulumi config as `pulumi config` stores it: every value a string, objects as JSON. */
 export function asPulumiConfig(values: Record<string, unknown>): Record<string, string> {
-    return Object.fromEntries(Object.entries(values).map(([k, v]) => [`tpu-sft:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
+    return Object.fromEntries(
+        Object.entries(values).map(([k, v]) => [`tpu-sft:${k}`, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
 }
 
 export function clone<T>(value: T): T {

@@ -1,8 +1,8 @@
-# Source this file (bash): `source tools/env.sh`. It runs tools/build.sh (a no-op when the cached build is complete)
+# Source this file (bash): `source test/toolchain/env.sh`. It runs test/toolchain/build.sh (a no-op when the cached build is complete)
 # and sets up the environment for the pinned Pulumi toolchain.
 #
 # Exports:
-#   TOOLS_BIN                the bin dir printed by tools/build.sh (outside the repo)
+#   TOOLS_BIN                the bin dir printed by test/toolchain/build.sh (outside the repo)
 #   PATH                     "$TOOLS_BIN:$PATH": pulumi, pulumi-language-nodejs, pulumi-resource-command,
 #                            pulumi-resource-pulumi-nodejs, fake-gcs-server
 #   PULUMI_SKIP_UPDATE_CHECK=true                      no version check against api.pulumi.com
@@ -17,7 +17,7 @@
 # Without PULUMI_HOME, the engine runs pulumi-resource-command from PATH (an "ambient" plugin: no version check, and
 # a "using pulumi-resource-command from $PATH" warning on each run).
 #
-# Reads: TOOLS_CACHE, XDG_CACHE_HOME (cache location, see tools/build.sh), PULUMI_HOME.
+# Reads: TOOLS_CACHE, XDG_CACHE_HOME (cache location, see test/toolchain/build.sh), PULUMI_HOME.
 # Leaves to the caller: PULUMI_BACKEND_URL (e.g. file://<abs dir>), PULUMI_CONFIG_PASSPHRASE (may be empty) or
 # PULUMI_CONFIG_PASSPHRASE_FILE, and the stack. Run `npm ci` BEFORE sourcing this: the install scripts of
 # @pulumi/command and @pulumi/gcp call `pulumi plugin install` (a download) when `pulumi` is on PATH.
@@ -26,7 +26,7 @@ _tools_env_main() {
 	local dir bin
 	dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" || return 1
 	bin="$(bash "$dir/build.sh" | tail -n 1)" || return 1
-	[ -x "$bin/pulumi" ] || { echo "tools/env.sh: no pulumi in '$bin'" >&2; return 1; }
+	[ -x "$bin/pulumi" ] || { echo "test/toolchain/env.sh: no pulumi in '$bin'" >&2; return 1; }
 	export TOOLS_BIN="$bin"
 	case ":$PATH:" in
 	*":$bin:"*) ;;
@@ -51,7 +51,7 @@ _tools_env_main
 _tools_env_rc=$?
 unset -f _tools_env_main
 if [ "$_tools_env_rc" -ne 0 ]; then
-	echo "tools/env.sh: failed (exit $_tools_env_rc)" >&2
+	echo "test/toolchain/env.sh: failed (exit $_tools_env_rc)" >&2
 fi
 # shellcheck disable=SC2317  # `return` when sourced, `exit` when run as a script
 return "$_tools_env_rc" 2>/dev/null || exit "$_tools_env_rc"

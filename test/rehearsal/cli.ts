@@ -1,4 +1,4 @@
-// Runs the real `pulumi` CLI (built by tools/build.sh) for the rehearsal, and shell commands it needs.
+// Runs the real `pulumi` CLI (built by test/toolchain/build.sh) for the rehearsal, and shell commands it needs.
 import { spawn } from "child_process";
 
 export interface Ran {
@@ -8,7 +8,11 @@ export interface Ran {
     readonly seconds: number;
 }
 
-export function run(command: string, args: readonly string[], options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; echo?: boolean }): Promise<Ran> {
+export function run(
+    command: string,
+    args: readonly string[],
+    options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string; echo?: boolean },
+): Promise<Ran> {
     const started = process.hrtime.bigint();
     return new Promise((resolve, reject) => {
         const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ["pipe", "pipe", "pipe"] });
@@ -23,22 +27,36 @@ export function run(command: string, args: readonly string[], options: { env: No
             if (options.echo) process.stderr.write(d);
         });
         child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 }));
+        child.on("close", (code) =>
+            resolve({ code: code ?? -1, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 }),
+        );
         child.stdin.end(options.input ?? "");
     });
 }
 
-export async function mustRun(what: string, command: string, args: readonly string[], options: Parameters<typeof run>[2]): Promise<Ran> {
+export async function mustRun(
+    what: string,
+    command: string,
+    args: readonly string[],
+    options: Parameters<typeof run>[2],
+): Promise<Ran> {
     const result = await run(command, args, options);
     if (result.code !== 0) {
-        throw new Error(`${what} failed (exit ${result.code}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-4000)}`);
+        throw new Error(
+            `${what} failed (exit ${result.code}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-4000)}`,
+        );
     }
     return result;
 }
 
-/** The environment tools/env.sh sets up (pinned CLI on PATH, no plugin downloads, provider in PULUMI_HOME's cache). */
+/** The environment test/toolchain/env.sh sets up (pinned CLI on PATH, no plugin downloads, provider in PULUMI_HOME's cache). */
 export async function toolchainEnv(root: string, base: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
-    const result = await mustRun("tools/env.sh", "bash", ["-c", 'source tools/env.sh >&2 && env -0'], { env: base, cwd: root });
+    const result = await mustRun(
+        "test/toolchain/env.sh",
+        "bash",
+        ["-c", "source test/toolchain/env.sh >&2 && env -0"],
+        { env: base, cwd: root },
+    );
     const env: NodeJS.ProcessEnv = {};
     for (const entry of result.stdout.split("\0")) {
         const eq = entry.indexOf("=");
@@ -51,7 +69,9 @@ export async function toolchainEnv(root: string, base: NodeJS.ProcessEnv): Promi
 export function resourceSummary(output: string): Record<string, number> {
     const block = output.slice(output.lastIndexOf("Resources:"));
     const counts: Record<string, number> = {};
-    for (const match of block.matchAll(/^\s+(?:[+~\-]+\s+)?(\d+) (to create|created|to update|updated|to delete|deleted|to replace|replaced|unchanged|errored)\b/gm)) {
+    for (const match of block.matchAll(
+        /^\s+(?:[+~\-]+\s+)?(\d+) (to create|created|to update|updated|to delete|deleted|to replace|replaced|unchanged|errored)\b/gm,
+    )) {
         counts[match[2].replace(/^to /, "")] = Number(match[1]);
     }
     return counts;

@@ -14,11 +14,28 @@ export async function startEmulator(bin: string, address: string, port: number, 
     fs.mkdirSync(root, { recursive: true });
     const endpoint = `http://${address}:${port}`;
     const log = fs.openSync(path.join(root, "..", "fake-gcs-server.log"), "a");
-    const child = spawn(path.join(bin, "fake-gcs-server"), [
-        "-scheme", "http", "-host", address, "-port", String(port),
-        "-backend", "filesystem", "-filesystem-root", root,
-        "-public-host", `${address}:${port}`, "-external-url", endpoint, "-log-level", "warn",
-    ], { stdio: ["ignore", log, log] });
+    const child = spawn(
+        path.join(bin, "fake-gcs-server"),
+        [
+            "-scheme",
+            "http",
+            "-host",
+            address,
+            "-port",
+            String(port),
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            root,
+            "-public-host",
+            `${address}:${port}`,
+            "-external-url",
+            endpoint,
+            "-log-level",
+            "warn",
+        ],
+        { stdio: ["ignore", log, log] },
+    );
     const deadline = Date.now() + 30000;
     for (;;) {
         try {
@@ -28,7 +45,9 @@ export async function startEmulator(bin: string, address: string, port: number, 
             // not listening yet
         }
         if (Date.now() > deadline || child.exitCode !== null) {
-            throw new Error(`fake-gcs-server did not start on ${endpoint} (see ${path.join(root, "..", "fake-gcs-server.log")})`);
+            throw new Error(
+                `fake-gcs-server did not start on ${endpoint} (see ${path.join(root, "..", "fake-gcs-server.log")})`,
+            );
         }
         await new Promise((r) => setTimeout(r, 200));
     }
@@ -50,7 +69,8 @@ export async function createBucket(endpoint: string, name: string): Promise<void
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ name }),
     });
-    if (!res.ok && res.status !== 409) throw new Error(`creating bucket ${name}: HTTP ${res.status} ${await res.text()}`);
+    if (!res.ok && res.status !== 409)
+        throw new Error(`creating bucket ${name}: HTTP ${res.status} ${await res.text()}`);
 }
 
 export interface ObjectInfo {
@@ -78,6 +98,9 @@ export async function readObjectText(endpoint: string, bucket: string, name: str
 
 /** Writes an object directly, as someone replacing it in the bucket would. */
 export async function putObject(endpoint: string, bucket: string, name: string, body: Buffer | string): Promise<void> {
-    const res = await fetch(`${endpoint}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`, { method: "POST", body });
+    const res = await fetch(
+        `${endpoint}/upload/storage/v1/b/${bucket}/o?uploadType=media&name=${encodeURIComponent(name)}`,
+        { method: "POST", body },
+    );
     if (!res.ok) throw new Error(`writing gs://${bucket}/${name}: HTTP ${res.status}`);
 }

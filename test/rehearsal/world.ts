@@ -48,38 +48,92 @@ export async function setUpWorld(prefix: string, options: { echo: boolean }): Pr
         PULUMI_CONFIG_PASSPHRASE: "",
     });
     const bin = env.TOOLS_BIN as string;
-    const hostsScript = path.join(ROOT, "scripts/rehearsal/hosts.sh");
+    const hostsScript = path.join(ROOT, "test/rehearsal/hosts.sh");
     const hostsDir = path.join(work, "hosts");
     const keyFile = path.join(work, "id_ed25519");
-    await mustRun("ssh-keygen", "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rehearsal", "-f", keyFile], { env });
-    const repos = JSON.parse((await mustRun("make-repos.sh", "bash", [path.join(ROOT, "test/fixtures/standin/make-repos.sh"), path.join(work, "repos")], { env })).stdout.trim().split("\n").pop()!) as Repos;
+    await mustRun("ssh-keygen", "ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "rehearsal", "-f", keyFile], {
+        env,
+    });
+    const repos = JSON.parse(
+        (
+            await mustRun(
+                "make-repos.sh",
+                "bash",
+                [path.join(ROOT, "test/fixtures/standin/make-repos.sh"), path.join(work, "repos")],
+                { env },
+            )
+        ).stdout
+            .trim()
+            .split("\n")
+            .pop()!,
+    ) as Repos;
     await run("bash", [hostsScript, "down", hostsDir], { env });
-    const hosts = JSON.parse((await mustRun("hosts.sh up", "bash", [hostsScript, "up", hostsDir, `${keyFile}.pub`], { env })).stdout.trim().split("\n").pop()!) as HostsJson;
+    const hosts = JSON.parse(
+        (await mustRun("hosts.sh up", "bash", [hostsScript, "up", hostsDir, `${keyFile}.pub`], { env })).stdout
+            .trim()
+            .split("\n")
+            .pop()!,
+    ) as HostsJson;
     const emulator = await startEmulator(bin, hosts.bridge, 4443, path.join(work, "gcs"));
     await createBucket(emulator.endpoint, BUCKET);
 
     const publicKey = fs.readFileSync(`${keyFile}.pub`, "utf8").trim();
     const privateKey = fs.readFileSync(keyFile, "utf8");
     const stacks = { train: `organization/tpu-sft/${prefix}-train`, eval: `organization/tpu-sft/${prefix}-eval` };
-    const files = { train: path.join(work, `Pulumi.${prefix}-train.yaml`), eval: path.join(work, `Pulumi.${prefix}-eval.yaml`) };
+    const files = {
+        train: path.join(work, `Pulumi.${prefix}-train.yaml`),
+        eval: path.join(work, `Pulumi.${prefix}-eval.yaml`),
+    };
     const train = trainConfig(ROOT, hosts, emulator.endpoint, repos, publicKey);
     const evaluated = evalConfig(ROOT, hosts, emulator.endpoint, repos, publicKey, stacks.train);
     writeConfig(files.train, train);
     writeConfig(files.eval, evaluated);
     // `pulumi stack init` leaves Pulumi.<stack>.yaml in the project; the world's configs live in its temp dir.
-    const strays = [`Pulumi.${prefix}-train.yaml`, `Pulumi.${prefix}-eval.yaml`].map((f) => path.join(ROOT, f)).filter((f) => !fs.existsSync(f));
+    const strays = [`Pulumi.${prefix}-train.yaml`, `Pulumi.${prefix}-eval.yaml`]
+        .map((f) => path.join(ROOT, f))
+        .filter((f) => !fs.existsSync(f));
 
     const pulumi: World["pulumi"] = async (what, args, opts = {}) => {
-        const result = await run(path.join(bin, "pulumi"), [...args, "--non-interactive"], { env, cwd: ROOT, input: opts.input, echo: options.echo });
+        const result = await run(path.join(bin, "pulumi"), [...args, "--non-interactive"], {
+            env,
+            cwd: ROOT,
+            input: opts.input,
+            echo: options.echo,
+        });
         if (result.code !== 0 && !opts.allowFailure) {
-            throw new Error(`${what} failed (exit ${result.code}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`);
+            throw new Error(
+                `${what} failed (exit ${result.code}):\n${result.stdout.slice(-6000)}\n${result.stderr.slice(-3000)}`,
+            );
         }
         return result;
     };
     for (const which of ["train", "eval"] as const) {
         await pulumi(`stack init ${stacks[which]}`, ["stack", "init", stacks[which]]);
-        await pulumi("config set wandbApiKey", ["config", "set", "--secret", "--stack", stacks[which], "--config-file", files[which], "tpu-sft:wandbApiKey", WANDB_CANARY]);
-        await pulumi("config set sshPrivateKey", ["config", "set", "--secret", "--stack", stacks[which], "--config-file", files[which], "tpu-sft:sshPrivateKey"], { input: privateKey });
+        await pulumi("config set wandbApiKey", [
+            "config",
+            "set",
+            "--secret",
+            "--stack",
+            stacks[which],
+            "--config-file",
+            files[which],
+            "tpu-sft:wandbApiKey",
+            WANDB_CANARY,
+        ]);
+        await pulumi(
+            "config set sshPrivateKey",
+            [
+                "config",
+                "set",
+                "--secret",
+                "--stack",
+                stacks[which],
+                "--config-file",
+                files[which],
+                "tpu-sft:sshPrivateKey",
+            ],
+            { input: privateKey },
+        );
     }
     for (const stray of strays) fs.rmSync(stray, { force: true });
 
@@ -99,12 +153,43 @@ export async function setUpWorld(prefix: string, options: { echo: boolean }): Pr
         trainConfig: train,
         pulumi,
         up: (which, extra = [], allowFailure = false) =>
-            pulumi(`pulumi up ${stacks[which]}`, ["up", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which], ...extra], { allowFailure }),
+            pulumi(
+                `pulumi up ${stacks[which]}`,
+                ["up", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which], ...extra],
+                { allowFailure },
+            ),
         destroy: (which, allowFailure = false) =>
-            pulumi(`pulumi destroy ${stacks[which]}`, ["destroy", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which]], { allowFailure }),
-        outputs: async (which) => JSON.parse((await pulumi(`stack output ${stacks[which]}`, ["stack", "output", "--json", "--stack", stacks[which]])).stdout),
+            pulumi(
+                `pulumi destroy ${stacks[which]}`,
+                ["destroy", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which]],
+                { allowFailure },
+            ),
+        outputs: async (which) =>
+            JSON.parse(
+                (await pulumi(`stack output ${stacks[which]}`, ["stack", "output", "--json", "--stack", stacks[which]]))
+                    .stdout,
+            ),
         ssh: (host, command) =>
-            run("ssh", ["-i", keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", `root@${host}`, command], { env }),
+            run(
+                "ssh",
+                [
+                    "-i",
+                    keyFile,
+                    "-o",
+                    "StrictHostKeyChecking=no",
+                    "-o",
+                    "UserKnownHostsFile=/dev/null",
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "ConnectTimeout=5",
+                    "-o",
+                    "LogLevel=ERROR",
+                    `root@${host}`,
+                    command,
+                ],
+                { env },
+            ),
         hostRoot: (name) => path.join(hostsDir, "hosts", name, "root"),
         teardown: async () => {
             await emulator.stop();

@@ -21,7 +21,13 @@ function load(root: string, stack: "train" | "eval"): Config {
     return (yaml.load(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Config }).config;
 }
 
-function localise(config: Config, hosts: { host: string; port: number }[], endpoint: string, repos: Repos, publicKey: string): void {
+function localise(
+    config: Config,
+    hosts: { host: string; port: number }[],
+    endpoint: string,
+    repos: Repos,
+    publicKey: string,
+): void {
     config["gcp:project"] = "rehearsal";
     config["tpu-sft:target"] = "local";
     config["tpu-sft:local"] = { hosts: hosts.map((h) => ({ host: h.host, port: h.port })), storageEndpoint: endpoint };
@@ -36,14 +42,30 @@ export function trainConfig(root: string, hosts: HostsJson, endpoint: string, re
     const train = config["tpu-sft:train"];
     config["tpu-sft:train"] = { ...train, pollSeconds: 1, progressSeconds: 2, graceSeconds: 2, timeLimitMinutes: 10 };
     // Industrial hands off both kinds, so the rehearsal can later switch an eval run to the other one.
-    config["tpu-sft:train"].runs = train.runs.map((r: Config) => (r.name === "industrial" ? { ...r, checkpoints: ["best", "last"] } : r));
+    config["tpu-sft:train"].runs = train.runs.map((r: Config) =>
+        r.name === "industrial" ? { ...r, checkpoints: ["best", "last"] } : r,
+    );
     return config;
 }
 
-export function evalConfig(root: string, hosts: HostsJson, endpoint: string, repos: Repos, publicKey: string, trainStack: string): Config {
+export function evalConfig(
+    root: string,
+    hosts: HostsJson,
+    endpoint: string,
+    repos: Repos,
+    publicKey: string,
+    trainStack: string,
+): Config {
     const config = load(root, "eval");
     localise(config, hosts.eval, endpoint, repos, publicKey);
-    config["tpu-sft:eval"] = { ...config["tpu-sft:eval"], trainStack, pollSeconds: 1, progressSeconds: 2, graceSeconds: 2, timeLimitMinutes: 10 };
+    config["tpu-sft:eval"] = {
+        ...config["tpu-sft:eval"],
+        trainStack,
+        pollSeconds: 1,
+        progressSeconds: 2,
+        graceSeconds: 2,
+        timeLimitMinutes: 10,
+    };
     return config;
 }
 
@@ -69,7 +91,11 @@ export function switchIndustrialToBest(config: Config): Config {
  */
 export function writeConfig(file: string, config: Config): void {
     const doc: Config = fs.existsSync(file) ? ((yaml.load(fs.readFileSync(file, "utf8")) as Config) ?? {}) : {};
-    const secrets = Object.fromEntries(Object.entries((doc.config ?? {}) as Config).filter(([, v]) => v !== null && typeof v === "object" && "secure" in v));
+    const secrets = Object.fromEntries(
+        Object.entries((doc.config ?? {}) as Config).filter(
+            ([, v]) => v !== null && typeof v === "object" && "secure" in v,
+        ),
+    );
     doc.config = { ...config, ...secrets };
     fs.writeFileSync(file, yaml.dump(doc, { lineWidth: 200 }));
 }

@@ -286,7 +286,7 @@ cmd_down() {
 # /etc/hosts, sets the hostname, says it is ready, then waits forever, reaping orphans as it goes (bash
 # reaps any child, adopted ones included, whenever SIGCHLD wakes it).
 # shellcheck disable=SC2016
-readonly INIT_PROGRAM='# PID 1 of a rehearsal host, written by scripts/rehearsal/hosts.sh
+readonly INIT_PROGRAM='# PID 1 of a rehearsal host, written by test/rehearsal/hosts.sh
 set -u
 root_dir=$1 hosts_file=$2 host_name=$3 ready=$4
 mount --bind "$root_dir" /root || exit 1
@@ -326,7 +326,7 @@ write_host_files() {
         ssh-keygen -q -t ed25519 -N '' -C "root@$(host_hostname "$name")" -f "$dir/sshd/ssh_host_ed25519_key"
     fi
     cat >"$dir/sshd/sshd_config" <<EOF
-# sshd of rehearsal host $name ($(host_hostname "$name")), written by scripts/rehearsal/hosts.sh
+# sshd of rehearsal host $name ($(host_hostname "$name")), written by test/rehearsal/hosts.sh
 ListenAddress $ip:22
 ListenAddress 127.0.0.1:22
 HostKey $dir/sshd/ssh_host_ed25519_key
