@@ -11,7 +11,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-const HOSTS_SH = path.resolve(__dirname, "..", "scripts", "rehearsal", "hosts.sh");
+const HOSTS_SH = path.resolve(__dirname, "rehearsal", "hosts.sh");
 
 interface Run {
     readonly code: number | null;
@@ -33,6 +33,7 @@ interface HostsJson {
     readonly eval: HostEntry[];
     readonly bridge: string;
     readonly subnet: string;
+    readonly world: string;
 }
 
 function run(cmd: string, args: string[], timeoutMs = 60000): Promise<Run> {
@@ -155,7 +156,7 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (test
         );
         assert.deepStrictEqual(
             hosts.eval.map((h) => [h.name, h.hostname, h.host, h.port]),
-            [["eval-w0", "t1v-n-rehearsal-eval-w-0", `${net24}.20`, 22]],
+            [["eval-w0", "t1v-n-rehearsal-eval-w-0", `${net24}.200`, 22]],
         );
     });
 
@@ -302,26 +303,55 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (test
 
     it("cut-net makes a host unreachable (no reset, a timeout); restore-net brings it back", async function () {
         const ev = hosts.eval[0];
-        assert.strictEqual((await hostsSh("cut-net", ev.name)).code, 0);
+        assert.strictEqual((await hostsSh("cut-net", state, ev.name)).code, 0);
         const cut = await ssh(ev, "true", ["-o", "ConnectTimeout=2"]);
         assert.strictEqual(cut.code, 255);
         assert.match(cut.stderr, /timed out/);
-        assert.strictEqual((await hostsSh("restore-net", ev.name)).code, 0);
+        assert.strictEqual((await hostsSh("restore-net", state, ev.name)).code, 0);
         assert.strictEqual((await sshOk(ev, "hostname")).trim(), ev.hostname);
     });
 
     it("status names every host with its sshd", async function () {
         const out = await mustRun("bash", [HOSTS_SH, "status", state]);
-        assert.match(out, new RegExp(`^bridge tpusft-br0: ${hosts.bridge.replace(/\./g, "\\.")}/24 up$`, "m"));
+        assert.match(out, new RegExp(`^bridge ${hosts.world}-br: ${hosts.bridge.replace(/\./g, "\\.")}/24 up$`, "m"));
         for (const h of all)
             assert.match(out, new RegExp(`^${h.name}: netns ${h.netns}, .*sshd \\d+, hostname ${h.hostname}$`, "m"));
     });
 
-    it("down kills everything in the hosts (detached jobs too) and leaves no tpusft- namespace, link, mount or process", async function () {
+    it("a second world beside this one gets its own names and subnet, and its down leaves this one running", async function () {
+        const otherState = path.join(work, "other-world");
+        let otherWorld = "";
+        const other = await run(
+            "bash",
+            ["-c", `REHEARSAL_TRAIN_HOSTS=1 bash "$0" up "$1" "$2"`, HOSTS_SH, otherState, `${key}.pub`],
+            240000,
+        );
+        try {
+            assert.strictEqual(other.code, 0, other.stderr);
+            const otherHosts = JSON.parse(other.stdout.trim().split("\n").pop()!) as HostsJson;
+            otherWorld = otherHosts.world;
+            assert.notStrictEqual(otherHosts.world, hosts.world);
+            assert.notStrictEqual(otherHosts.subnet, hosts.subnet);
+            assert.deepStrictEqual(
+                otherHosts.train.map((h) => h.name),
+                ["train-w0"],
+            );
+            assert.strictEqual((await sshOk(otherHosts.train[0], "hostname")).trim(), "t1v-n-rehearsal-train-w-0");
+        } finally {
+            const down = await hostsSh("down", otherState, "--purge");
+            assert.strictEqual(down.code, 0, down.stderr);
+        }
+        assert.ok(otherWorld !== "", "the second world printed no hosts.json");
+        assert.doesNotMatch(await mustRun("ip", ["netns", "list"]), new RegExp(`^${otherWorld}-`, "m"));
+        for (const h of all) assert.strictEqual((await sshOk(h, "hostname")).trim(), h.hostname);
+        assert.match(await mustRun("ip", ["netns", "list"]), new RegExp(`^${hosts.world}-train-w0`, "m"));
+    });
+
+    it("down kills everything in the hosts (detached jobs too) and leaves none of this world's namespaces, links, mounts or processes", async function () {
         const down = await hostsSh("down", state);
         assert.strictEqual(down.code, 0, down.stderr);
-        assert.doesNotMatch(await mustRun("ip", ["netns", "list"]), /tpusft-/);
-        assert.doesNotMatch(await mustRun("ip", ["-o", "link", "show"]), /tpusft-/);
+        assert.doesNotMatch(await mustRun("ip", ["netns", "list"]), new RegExp(`${hosts.world}-`));
+        assert.doesNotMatch(await mustRun("ip", ["-o", "link", "show"]), new RegExp(`${hosts.world}-`));
         assert.ok(
             !fs.readFileSync("/proc/self/mountinfo", "utf8").includes(state),
             "a mount under the state dir is left",

@@ -252,7 +252,7 @@ async function main(): Promise<number> {
 
         // 6. A host cannot be reached at launch (and so not every worker joins the rendezvous).
         for (let i = 0; i < 4; i++) fs.appendFileSync(standinEnv(i), "STANDIN_RENDEZVOUS_SECONDS=8\n");
-        await run("bash", [path.join(__dirname, "hosts.sh"), "cut-net", trainHost(3)], { env: w.env });
+        await run("bash", [path.join(__dirname, "hosts.sh"), "cut-net", w.hostsDir, trainHost(3)], { env: w.env });
         const changedTrain = JSON.parse(JSON.stringify(trainCfg));
         changedTrain["tpu-sft:train"].runs[0].checkpoints = ["last"];
         writeConfig(w.files.train, changedTrain);
@@ -272,7 +272,7 @@ async function main(): Promise<number> {
             /rendezvous failed: joined workers \[0, 1, 2\], missing workers \[3\]/.test(utext),
             (/rendezvous failed[^\n]*/.exec(utext) ?? ["no rendezvous message"])[0],
         );
-        await run("bash", [path.join(__dirname, "hosts.sh"), "restore-net", trainHost(3)], { env: w.env });
+        await run("bash", [path.join(__dirname, "hosts.sh"), "restore-net", w.hostsDir, trainHost(3)], { env: w.env });
 
         // 7. The SSH connection drops while a worker is waiting: the training keeps running, the interrupted
         //    `pulumi up` fails naming the step, and the next `pulumi up` resumes waiting without relaunching.
@@ -350,7 +350,7 @@ async function main(): Promise<number> {
         [0, 1, 2, 3].forEach((i) => fs.writeFileSync(standinEnv(i), originalStandin[i]));
 
         // 8. `pulumi destroy` while a host is gone: completes, and the bucket keeps its data.
-        await run("bash", [path.join(__dirname, "hosts.sh"), "cut-net", trainHost(1)], { env: w.env });
+        await run("bash", [path.join(__dirname, "hosts.sh"), "cut-net", w.hostsDir, trainHost(1)], { env: w.env });
         const before = (await listObjects(w.endpoint, BUCKET)).map((o) => o.name).sort();
         const destroyEval = keep(await w.destroy("eval", true));
         const destroyTrain = keep(await w.destroy("train", true));

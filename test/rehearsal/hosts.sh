@@ -3,8 +3,8 @@
 # over real SSH against these hosts instead of a v6e-16 (4 train workers) and a v6e-8 (1 eval host).
 #
 # Each host is a set of Linux namespaces on this machine, not a container or a VM:
-#   net    its own network namespace (tpusft-<name>) with one interface, eth0, plugged into the bridge
-#          tpusft-br0 in the root namespace. The hosts reach each other and the bridge address (where the
+#   net    its own network namespace (ts<world>-<name>) with one interface, eth0, plugged into the bridge
+#          ts<world>-br in the root namespace. The hosts reach each other and the bridge address (where the
 #          rehearsal can bind a GCS emulator) and nothing else: they have no default route.
 #   uts    its own hostname, shaped like a TPU VM's (t1v-n-rehearsal-train-w-0 ...).
 #   mount  its own /root (a bind mount of <state-dir>/hosts/<name>/root) and /etc/hosts; the rest of the
@@ -17,29 +17,36 @@
 # detaches with `setsid nohup`, stays on that host with HOME=/root.
 #
 # Usage (as root):
-#   hosts.sh up <state-dir> <pubkey-file>   create the 5 hosts (recreates them if they exist); prints hosts.json
-#   hosts.sh down <state-dir> [--purge]     remove everything this script creates; --purge also deletes <state-dir>
-#   hosts.sh status [<state-dir>]           print what exists
+#   hosts.sh up <state-dir> <pubkey-file>   create the hosts (recreates this world's hosts if they exist); prints
+#                                           hosts.json
+#   hosts.sh down <state-dir> [--purge]     remove everything `up` created for this state dir; --purge also deletes
+#                                           <state-dir>
+#   hosts.sh status <state-dir>             print what exists of this world
 #   hosts.sh stop-sshd <state-dir> <name>   stop that host's sshd listener (open sessions and jobs keep running)
 #   hosts.sh start-sshd <state-dir> <name>  start it again
-#   hosts.sh cut-net <name>                 link down the host's veth (a network partition: no reset, no route)
-#   hosts.sh restore-net <name>             link it up again
-# <name> is one of train-w0 train-w1 train-w2 train-w3 eval-w0 (the "name" field of hosts.json).
+#   hosts.sh cut-net <state-dir> <name>     link down the host's veth (a network partition: no reset, no route)
+#   hosts.sh restore-net <state-dir> <name> link it up again
+# <name> is one of train-w0 … train-w<N-1> and eval-w0 (the "name" field of hosts.json).
 #
 # Environment:
-#   REHEARSAL_SUBNET        the /24 to use, as A.B.C.0/24 or A.B.C (default 10.213.0.0/24). The bridge is .1,
-#                           train workers .10-.13, the eval host .20.
+#   REHEARSAL_TRAIN_HOSTS   how many train workers (default 4, at most 16).
+#   REHEARSAL_SUBNET        the /24 to use, as A.B.C.0/24 or A.B.C. Default: the first 10.213.X.0/24 (X from 0) that no
+#                           route on this machine covers, so worlds side by side get their own. The bridge is .1,
+#                           train workers .10 on, the eval host .200.
 #   REHEARSAL_WAIT_SECONDS  how long `up` waits for every sshd to answer (default 30).
 #
-# Only one set of hosts can exist on a machine at a time: the names are fixed so that `down` (and a CI run
-# after an interrupted one) finds everything by the tpusft- prefix without any state.
+# Several worlds can exist on one machine at once (two test runs side by side): each state dir is one world, with
+# a random id (<state-dir>/world-id) in every name it creates. `down` removes only its own world's namespaces,
+# links and processes, never another's. Calls are serialised by a lock, so a second `up` waits for the first.
 set -euo pipefail
 
-readonly PREFIX=tpusft
-readonly BRIDGE=tpusft-br0
 SELF="$(readlink -f "${BASH_SOURCE[0]}")"
 readonly SELF
-readonly NAMES=(train-w0 train-w1 train-w2 train-w3 eval-w0)
+# Set by load_world from the state dir: every name this script creates starts with PREFIX (interface names
+# have at most 15 characters: "ts" + 5 hex + "-vt15" is 12).
+PREFIX=""
+BRIDGE=""
+NAMES=()
 # Packages this script (and the jobs run on the hosts) need. procps gives pgrep/ps and psmisc gives fuser,
 # both used by scripts/remote/lib.sh on the hosts; iputils-ping is for manual checks.
 readonly PACKAGES=(openssh-server openssh-client iproute2 procps psmisc util-linux iputils-ping)
@@ -48,22 +55,22 @@ note() { printf 'hosts.sh: %s\n' "$*" >&2; }
 die() { printf 'hosts.sh: error: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-    sed -n '/^# Usage/,/^# Only one set/p' "$SELF" | sed -e 's/^# \{0,1\}//' -e '/^Only one set/d' >&2
+    sed -n '/^# Usage/,/^# Several worlds/p' "$SELF" | sed -e 's/^# \{0,1\}//' -e '/^Several worlds/d' >&2
     exit 2
 }
 
 # --- the host table ---------------------------------------------------------------------------------------
 
 # Everything about a host follows from its name, so down/status/cut-net need no state file.
-host_role() { case "$1" in train-w[0-3]) echo train ;; eval-w0) echo eval ;; *) return 1 ;; esac; }
+host_role() { case "$1" in train-w[0-9] | train-w1[0-5]) echo train ;; eval-w0) echo eval ;; *) return 1 ;; esac; }
 host_index() { echo "${1##*-w}"; }
-host_ns() { echo "$PREFIX-$1"; }                                   # e.g. tpusft-train-w0 (15 chars max)
-host_veth() { echo "$PREFIX-v$(host_role "$1" | cut -c1)$(host_index "$1")"; }   # root-side end: tpusft-vt0
+host_ns() { echo "$PREFIX-$1"; }                                                 # e.g. ts1f2e3-train-w0
+host_veth() { echo "$PREFIX-v$(host_role "$1" | cut -c1)$(host_index "$1")"; } # root-side end: ts1f2e3-vt0
 host_hostname() { echo "t1v-n-rehearsal-$(host_role "$1")-w-$(host_index "$1")"; }
 host_ip() {
     case "$(host_role "$1")" in
         train) echo "$NET.$((10 + $(host_index "$1")))" ;;
-        eval) echo "$NET.$((20 + $(host_index "$1")))" ;;
+        eval) echo "$NET.$((200 + $(host_index "$1")))" ;;
     esac
 }
 check_name() {
@@ -72,10 +79,20 @@ check_name() {
     die "unknown host '$1' (one of: ${NAMES[*]})"
 }
 
-# REHEARSAL_SUBNET -> NET (the first three octets). 10.213.0.0/24 is in the private range but an unusual
-# pick; `up` still refuses it if any route on this machine already covers it.
+# REHEARSAL_SUBNET -> NET (the first three octets). 10.213.X.0/24 is in the private range but an unusual
+# pick; `up` still refuses one that any route on this machine already covers (another world's bridge included).
+subnet_free() { [[ -z "$(ip -4 route show match "$1.1" 2>/dev/null | grep -v '^default' || true)" ]]; }
 parse_subnet() {
-    local s="${REHEARSAL_SUBNET:-10.213.0.0/24}"
+    local s="${REHEARSAL_SUBNET:-}" x
+    if [[ -z "$s" ]]; then
+        for x in $(seq 0 254); do
+            if subnet_free "10.213.$x"; then
+                NET="10.213.$x"
+                return 0
+            fi
+        done
+        die "no free 10.213.X.0/24 for the hosts' bridge; set REHEARSAL_SUBNET to a free /24"
+    fi
     s="${s%/24}"
     s="${s%.0}"
     if ! [[ "$s" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] ||
@@ -143,6 +160,32 @@ sshd_answers() {
 link_exists() { ip link show dev "$1" >/dev/null 2>&1; }
 our_links() { ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep "^$PREFIX-" || true; }
 our_netns() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^$PREFIX-" || true; }
+
+# The world of a state dir: its id (made once by `up`) and the names that follow from it.
+load_world() {
+    local create="$1" id_file="$STATE/world-id" id="" count="${REHEARSAL_TRAIN_HOSTS:-}"
+    if [[ -f "$id_file" ]]; then id="$(cat "$id_file")"; fi
+    if [[ -z "$id" && "$create" == 1 ]]; then
+        id="$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n' | cut -c1-5)"
+        printf '%s\n' "$id" >"$id_file"
+    fi
+    [[ "$id" =~ ^[0-9a-f]{5}$ ]] || die "no world under $STATE (no world-id: was \`hosts.sh up\` run with this state dir?)"
+    PREFIX="ts$id"
+    BRIDGE="$PREFIX-br"
+    if [[ "$create" == 1 ]]; then
+        count="${count:-4}"
+        if ! [[ "$count" =~ ^[0-9]+$ ]] || ((count < 1 || count > 16)); then
+            die "REHEARSAL_TRAIN_HOSTS='$count' must be 1 to 16"
+        fi
+        printf '%s\n' "$count" >"$STATE/train-hosts"
+    else
+        count="$(cat "$STATE/train-hosts" 2>/dev/null || echo 4)"
+    fi
+    NAMES=()
+    local i
+    for ((i = 0; i < count; i++)); do NAMES+=("train-w$i"); done
+    NAMES+=(eval-w0)
+}
 
 # --- packages ---------------------------------------------------------------------------------------------
 
@@ -262,6 +305,12 @@ cmd_down() {
     done
     require_root
     resolve_state_dir "$dir" 0
+    if [[ ! -f "$STATE/world-id" ]]; then
+        note "down: no world under $STATE; nothing to remove"
+        if ((purge)) && [[ -d "$STATE" && -z "$(ls -A "$STATE")" ]]; then rmdir "$STATE"; fi
+        return 0
+    fi
+    load_world 0
     take_lock
     local rc=0
     teardown || rc=$?
@@ -277,7 +326,7 @@ cmd_down() {
         fi
     fi
     ((rc == 0)) || die "teardown incomplete (see above)"
-    note "down: no $PREFIX- namespace, link or process is left"
+    note "down: no $PREFIX- namespace, link or process of this world is left"
 }
 
 # --- bring-up ---------------------------------------------------------------------------------------------
@@ -309,8 +358,10 @@ write_host_files() {
     chmod 600 "$root/.ssh/authorized_keys"
     if [[ "$(host_role "$name")" == train ]]; then
         # What the stand-in workload reads instead of the TPU metadata server (test/fixtures/standin).
+        local peers=() n
+        for n in "${NAMES[@]}"; do [[ "$(host_role "$n")" == train ]] && peers+=("$(host_ip "$n")"); done
         printf 'TPU_WORKER_ID=%s\nTPU_WORKER_HOSTNAMES=%s\n' "$(host_index "$name")" \
-            "$NET.10,$NET.11,$NET.12,$NET.13" >"$root/.tpu-standin.env"
+            "$(IFS=,; echo "${peers[*]}")" >"$root/.tpu-standin.env"
     else
         rm -f "$root/.tpu-standin.env"
     fi
@@ -455,8 +506,12 @@ hosts_json() {
         if [[ "$(host_role "$1")" == train ]]; then printf ', "workerId": %s' "$(host_index "$1")"; fi
         printf '}'
     }
-    for name in train-w0 train-w1 train-w2 train-w3; do out+="$sep$(entry "$name")"; sep=', '; done
-    out+='], "eval": ['"$(entry eval-w0)"'], "bridge": "'"$NET.1"'", "subnet": "'"$NET.0/24"'"}'
+    for name in "${NAMES[@]}"; do
+        [[ "$(host_role "$name")" == train ]] || continue
+        out+="$sep$(entry "$name")"
+        sep=', '
+    done
+    out+='], "eval": ['"$(entry eval-w0)"'], "bridge": "'"$NET.1"'", "subnet": "'"$NET.0/24"'", "world": "'"$PREFIX"'"}'
     echo "$out"
 }
 
@@ -464,21 +519,21 @@ cmd_up() {
     (($# == 2)) || usage
     local pubkey="$2"
     require_root
-    parse_subnet
     [[ -r "$pubkey" && -s "$pubkey" ]] || die "public key file '$pubkey' is missing or empty"
     grep -qE '^(ssh-|ecdsa-|sk-)' "$pubkey" || die "'$pubkey' does not look like an OpenSSH public key"
     resolve_state_dir "$1" 1
     take_lock
+    load_world 1
     local started=$SECONDS
     ensure_packages
     if [[ -n "$(our_netns)$(our_links)" ]]; then
         note "removing the $PREFIX- hosts that already exist (up recreates them; files under the state dir are kept)"
         teardown || die "could not remove the existing hosts"
     fi
-    # Refuse a subnet that this machine already routes: our bridge route would shadow or be shadowed.
-    local clash
-    clash="$(ip -4 route show match "$NET.1" 2>/dev/null | grep -v '^default' || true)"
-    [[ -z "$clash" ]] || die "subnet $NET.0/24 overlaps an existing route ($clash); set REHEARSAL_SUBNET to a free /24"
+    # Under the lock, so two worlds never pick the same /24. A given subnet that this machine already routes is
+    # refused: our bridge route would shadow or be shadowed.
+    parse_subnet
+    subnet_free "$NET" || die "subnet $NET.0/24 overlaps an existing route; set REHEARSAL_SUBNET to a free /24"
 
     : >"$STATE/.tpusft-rehearsal"
     # From here on, a failure removes what was made so far (logs stay in the state dir).
@@ -503,8 +558,9 @@ cmd_up() {
 # --- status and fault injection ---------------------------------------------------------------------------
 
 cmd_status() {
-    (($# <= 1)) || usage
-    if (($# == 1)); then resolve_state_dir "$1" 0; fi
+    (($# == 1)) || usage
+    resolve_state_dir "$1" 0
+    load_world 0
     require_root
     if link_exists "$BRIDGE"; then
         echo "bridge $BRIDGE: $(ip -4 -o addr show dev "$BRIDGE" | awk '{print $4}') $(cat "/sys/class/net/$BRIDGE/operstate")"
@@ -534,7 +590,7 @@ cmd_status() {
         echo "$line"
     done
     local leftovers
-    leftovers="$(our_links | grep -vx "$BRIDGE" | grep -vE "^$PREFIX-v[te][0-9]$" || true)"
+    leftovers="$(our_links | grep -vx "$BRIDGE" | grep -vE "^$PREFIX-v[te][0-9]+$" || true)"
     [[ -z "$leftovers" ]] || echo "other $PREFIX- links: $(echo "$leftovers" | tr '\n' ' ')"
     if [[ -n "$STATE" ]]; then
         if [[ -f "$STATE/hosts.json" ]]; then echo "hosts.json: $STATE/hosts.json"; else echo "hosts.json: absent"; fi
@@ -545,6 +601,7 @@ cmd_stop_sshd() {
     (($# == 2)) || usage
     require_root
     resolve_state_dir "$1" 0
+    load_world 0
     check_name "$2"
     take_lock
     local pid _
@@ -564,8 +621,8 @@ cmd_stop_sshd() {
 cmd_start_sshd() {
     (($# == 2)) || usage
     require_root
-    parse_subnet
     resolve_state_dir "$1" 0
+    load_world 0
     check_name "$2"
     take_lock
     if sshd_pid "$2" >/dev/null; then note "sshd of $2 is already running"; return 0; fi
@@ -579,14 +636,16 @@ cmd_start_sshd() {
 }
 
 cmd_net() {
-    (($# == 2)) || usage
+    (($# == 3)) || usage
     require_root
-    check_name "$2"
+    resolve_state_dir "$2" 0
+    load_world 0
+    check_name "$3"
     local veth
-    veth="$(host_veth "$2")"
-    link_exists "$veth" || die "host $2 is not up (no link $veth)"
+    veth="$(host_veth "$3")"
+    link_exists "$veth" || die "host $3 is not up (no link $veth)"
     ip link set "$veth" "$1"
-    note "$veth ($2) is $1"
+    note "$veth ($3) is $1"
 }
 
 main() {

@@ -8,6 +8,8 @@ export interface HostsJson {
     readonly train: { host: string; port: number }[];
     readonly eval: { host: string; port: number }[];
     readonly bridge: string;
+    readonly subnet: string;
+    readonly world: string;
 }
 
 export interface Repos {

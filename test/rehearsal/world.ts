@@ -1,6 +1,7 @@
 // The rehearsal's world, shared by `npm run rehearse` and `npm run faults`: the pinned toolchain, an SSH
 // key, the stand-in repositories, five hosts, the GCS emulator with the bucket, and two stacks (train and
 // eval, target local) on a file backend in a temp dir.
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -38,7 +39,10 @@ export interface World {
     teardown(): Promise<void>;
 }
 
-export async function setUpWorld(prefix: string, options: { echo: boolean }): Promise<World> {
+export async function setUpWorld(kind: string, options: { echo: boolean }): Promise<World> {
+    // Unique per run: stack files (`pulumi stack init` writes Pulumi.<stack>.yaml into the project) and host
+    // names never meet another run's on a shared machine.
+    const prefix = `${kind}-${crypto.randomBytes(3).toString("hex")}`;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `tpu-sft-${prefix}-`));
     fs.mkdirSync(path.join(work, "state"));
     const env = await toolchainEnv(ROOT, {

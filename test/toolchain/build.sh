@@ -19,9 +19,10 @@
 #
 # The two upstream sources come from unmodified release archives in $TOOLCHAIN_VENDOR_DIR (default: ../shared/vendor
 # beside the repo), checked against the sha256 pins below. Without them (a machine with internet access), they are
-# cloned from GitHub at the pinned tag, and the tag's commit is checked. Their go.mod files point inside upstream's
-# monorepo, so they are built against the modules the proxy serves, with the dependency set pinned by
-# upstream/<name>/go.mod and go.sum here (see README.md beside this script).
+# cloned from GitHub at the pinned tag, and the tag's commit is checked. The provider builds with its own go.mod and
+# go.sum. The language host's go.mod points inside upstream's monorepo (replace => ../../..), so it is built against
+# the pkg/sdk v3.248.0 modules the proxy serves, with the dependency set pinned by upstream/language-nodejs/go.mod
+# and go.sum here: upstream's go.mod with those two replaces dropped, as tidied by `go build -mod=mod`.
 #
 # On a machine with internet access, `pulumi plugin install resource command 1.2.1` and the CLI's release archive
 # provide the same programs; this build exists because this workplace reaches only the Go module proxy.
@@ -133,8 +134,8 @@ build() {
 	log "  done in $((SECONDS - t0)) s"
 }
 
-# pin_upstream <source dir> <pins dir>: the dependency set upstream's release build used is in its monorepo; here
-# it is the committed go.mod/go.sum (the module path and the main package stay upstream's).
+# pin_upstream <source dir> <pins dir>: puts the committed go.mod/go.sum in place of upstream's monorepo-relative
+# ones (the module path and the main package stay upstream's).
 pin_upstream() {
 	local src="$1" pins="$2"
 	cp "$pins/go.mod" "$pins/go.sum" "$src/"
@@ -155,7 +156,6 @@ GOFLAGS="$GOFLAGS -mod=readonly" build "$LANGUAGE_SRC" \
 
 COMMAND_SRC="$(upstream_source "$COMMAND_ARCHIVE" "$COMMAND_SHA256" https://github.com/pulumi/pulumi-command.git \
 	"$COMMAND_VERSION" "$COMMAND_COMMIT" provider)"
-pin_upstream "$COMMAND_SRC" "$TOOLS_DIR/upstream/command"
 GOFLAGS="$GOFLAGS -mod=readonly" build "$COMMAND_SRC" \
 	"github.com/pulumi/pulumi-command/provider/pkg/version.Version=${COMMAND_VERSION#v}" ./cmd/pulumi-resource-command
 

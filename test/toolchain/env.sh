@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Source this file (bash): `source test/toolchain/env.sh`. It runs test/toolchain/build.sh (a no-op when the cached build is complete)
 # and sets up the environment for the pinned Pulumi toolchain.
 #
