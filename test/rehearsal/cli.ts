@@ -70,7 +70,7 @@ export function resourceSummary(output: string): Record<string, number> {
     const block = output.slice(output.lastIndexOf("Resources:"));
     const counts: Record<string, number> = {};
     for (const match of block.matchAll(
-        /^\s+(?:[+~\-]+\s+)?(\d+) (to create|created|to update|updated|to delete|deleted|to replace|replaced|unchanged|errored)\b/gm,
+        /^\s+(?:[-+~]+\s+)?(\d+) (to create|created|to update|updated|to delete|deleted|to replace|replaced|unchanged|errored)\b/gm,
     )) {
         counts[match[2].replace(/^to /, "")] = Number(match[1]);
     }

@@ -8,7 +8,7 @@ import * as path from "path";
 import { mustRun, resourceSummary, run } from "./cli";
 import { listObjects, readObjectText } from "./emulator";
 import { switchIndustrialToBest, writeConfig } from "./stackConfigs";
-import { BUCKET, ROOT, setUpWorld, World } from "./world";
+import { BUCKET, Json, ROOT, setUpWorld, World } from "./world";
 import { parseCalcPyStdout } from "../../components/metrics/calc";
 
 const checks: { name: string; ok: boolean; detail: string }[] = [];
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
         await timed("2-up-eval", () => w.up("eval"));
         const evaluated = await w.outputs("eval");
         outputs.eval = evaluated;
-        for (const [run, value] of Object.entries(evaluated.evalRuns as Record<string, any>)) {
+        for (const [run, value] of Object.entries(evaluated.evalRuns as Record<string, Json>)) {
             const expected = await standInCalc(
                 endpoint,
                 value.artifacts["eval_predictions.json"],
@@ -218,7 +218,7 @@ async function standInCalc(
     return parseCalcPyStdout(result.stdout);
 }
 
-function workloadSeconds(outputs: Record<string, any>): number {
+function workloadSeconds(outputs: Record<string, Json>): number {
     const train = Object.values((outputs.train?.runs ?? {}) as Record<string, { trainSeconds: number }>).reduce(
         (s, r) => s + r.trainSeconds,
         0,

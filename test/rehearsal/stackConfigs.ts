@@ -3,10 +3,20 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
+import type { Json } from "./world";
+
+/** One rehearsal host, as hosts.sh prints it. */
+export interface HostEntry {
+    readonly name: string;
+    readonly hostname: string;
+    readonly host: string;
+    readonly port: number;
+    readonly netns: string;
+}
 
 export interface HostsJson {
-    readonly train: { host: string; port: number }[];
-    readonly eval: { host: string; port: number }[];
+    readonly train: HostEntry[];
+    readonly eval: HostEntry[];
     readonly bridge: string;
     readonly subnet: string;
     readonly world: string;
@@ -17,7 +27,8 @@ export interface Repos {
     readonly miniOneRec: { url: string; commit: string };
 }
 
-type Config = Record<string, any>;
+// Stack config as YAML/JSON values; loadConfig is what checks them.
+type Config = Record<string, Json>;
 
 function load(root: string, stack: "train" | "eval"): Config {
     return (yaml.load(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Config }).config;

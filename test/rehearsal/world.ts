@@ -13,6 +13,10 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export const WANDB_CANARY = "rehearsalwandbcanary0123456789abcdef0123";
 export const BUCKET = "rehearsal-mllm-jax-artifacts";
 
+/** Stack outputs and configs as parsed JSON: the checks that read a field are what validate its shape. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 export interface World {
     readonly work: string;
     readonly env: NodeJS.ProcessEnv;
@@ -25,13 +29,13 @@ export interface World {
     readonly publicKey: string;
     readonly stacks: { readonly train: string; readonly eval: string };
     readonly files: { readonly train: string; readonly eval: string };
-    readonly evalConfig: Record<string, any>;
-    readonly trainConfig: Record<string, any>;
+    readonly evalConfig: Record<string, Json>;
+    readonly trainConfig: Record<string, Json>;
     /** Runs the pinned `pulumi` with the world's environment; `allowFailure` returns instead of throwing. */
     pulumi(what: string, args: string[], options?: { input?: string; allowFailure?: boolean }): Promise<Ran>;
     up(which: "train" | "eval", extra?: string[], allowFailure?: boolean): Promise<Ran>;
     destroy(which: "train" | "eval", allowFailure?: boolean): Promise<Ran>;
-    outputs(which: "train" | "eval"): Promise<any>;
+    outputs(which: "train" | "eval"): Promise<Json>;
     /** Runs a shell command on a host over SSH with the rehearsal key, as root. */
     ssh(host: string, command: string): Promise<Ran>;
     /** The host's /root on this machine (its files, as the host sees them). */

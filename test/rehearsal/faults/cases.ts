@@ -1,0 +1,483 @@
+// The fault table: each case names a known TPU failure mode, injects it into the rehearsal world, runs what a user
+// would run, checks what they would see, and puts the world back. Cases run in order on one timeline, as a
+// user's stacks would live through them. Checks match meaning (which worker, which host and port, which hashes),
+// not one implementation's wording.
+import * as fs from "fs";
+import * as path from "path";
+import { run } from "../cli";
+import { listObjects, putObject, readObjectBytes } from "../emulator";
+import { switchIndustrialToBest, writeConfig } from "../stackConfigs";
+import { BUCKET, WANDB_CANARY } from "../world";
+import { Check, FaultCase, FaultContext, firstLine, literal, pollFor, runDirAtStep2, walk } from "./context";
+
+const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+type TrainConfig = { "tpu-sft:train": { runs: { checkpoints: string[] }[] } } & Record<string, unknown>;
+
+/** The hostile repository location: a real clone of the stand-in MLLM-JAX at a path full of shell syntax. */
+function hostileRepo(ctx: FaultContext): { dir: string; canary: string } {
+    const canary = path.join(ctx.world.work, "INJECTED");
+    const dir = path.join(ctx.world.work, `it's $(touch ${canary}) \`touch ${canary}\`; touch ${canary} ☃ "q"`);
+    return { dir, canary };
+}
+
+const workerFails: FaultCase = {
+    name: "one worker exits non-zero",
+    async inject(ctx) {
+        const { dir } = hostileRepo(ctx);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.cpSync(ctx.world.repos.mllmJax.url, path.join(dir, "MLLM-JAX.git"), { recursive: true });
+        ctx.writeTrainConfig({
+            ...ctx.world.trainConfig,
+            "tpu-sft:repos": {
+                ...ctx.world.repos,
+                mllmJax: { ...ctx.world.repos.mllmJax, url: path.join(dir, "MLLM-JAX.git") },
+            },
+        });
+        fs.writeFileSync(ctx.faultFile(ctx.trainHost(2)), "FAIL_WORKER=2\nFAIL_CODE=3\nFAIL_AT_STEP=2\n");
+    },
+    async expect(ctx) {
+        const failed = await ctx.up("train");
+        const text = failed.stdout + failed.stderr;
+        const msgpacks = (await listObjects(ctx.world.endpoint, BUCKET)).filter((o) => o.name.endsWith(".msgpack"));
+        const worker = /t1v-n-rehearsal-train-w-2\b[^\n]*\bexit(ed)? (with )?code 3\b/;
+        const { canary } = hostileRepo(ctx);
+        const checkout = path.join(ctx.world.hostRoot(ctx.trainHost(0)), "MLLM-JAX", ".git");
+        return [
+            {
+                name: "worker exits non-zero",
+                expected: "up fails naming the worker, exit code 3 and a log tail; nothing uploaded",
+                ok:
+                    failed.code !== 0 &&
+                    worker.test(text) &&
+                    /last \d+ lines of \S+ on t1v-n-rehearsal-train-w-2/.test(text) &&
+                    msgpacks.length === 0,
+                observed: `exit ${failed.code}; ${firstLine(text, worker, "no worker message")}; msgpack objects: ${msgpacks.length}`,
+            },
+            {
+                name: "hostile config values stay literal",
+                expected: "the hostile repository path is cloned; no injected command runs",
+                ok: !fs.existsSync(canary) && fs.existsSync(checkout),
+                observed: `canary ${fs.existsSync(canary) ? "CREATED" : "absent"}; checkout ${fs.existsSync(checkout) ? "present" : "missing"}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        fs.rmSync(ctx.faultFile(ctx.trainHost(2)), { force: true });
+    },
+};
+
+const relaunchAfterFix: FaultCase = {
+    name: "relaunch after the fix, past a stale lock and a leftover process",
+    async inject(ctx) {
+        await ctx.world.ssh(
+            ctx.trainAddress(0),
+            "touch /tmp/libtpu_lockfile; cd /root/MLLM-JAX && (setsid nohup bash -c 'exec -a run_sid_sft_leftover sleep 600' >/dev/null 2>&1 &)",
+        );
+    },
+    async expect(ctx) {
+        const fixed = await ctx.up("train");
+        const leftover = await ctx.world.ssh(ctx.trainAddress(0), "pgrep -f '[r]un_sid_sft_leftover' || true");
+        const lock = (
+            await ctx.world.ssh(ctx.trainAddress(0), "test -e /tmp/libtpu_lockfile && echo present || echo gone")
+        ).stdout.trim();
+        const outputs = fixed.code === 0 ? await ctx.trainOutputs() : undefined;
+        const codes = JSON.stringify(outputs?.runs?.office?.exitCodes);
+        const { canary } = hostileRepo(ctx);
+        return [
+            {
+                name: "relaunch after the fix",
+                expected: "the next up relaunches and completes",
+                ok: fixed.code === 0 && codes === JSON.stringify(ctx.world.hosts.train.map(() => 0)),
+                observed: `exit ${fixed.code}; office exit codes ${codes}`,
+            },
+            {
+                name: "stale TPU lock and leftover process",
+                expected: "cleared before launch",
+                ok: lock === "gone" && leftover.stdout.trim() === "",
+                observed: `lock ${lock}; leftover pids '${leftover.stdout.trim()}'`,
+            },
+            {
+                name: "hostile values after success",
+                expected: "still no injected command",
+                ok: !fs.existsSync(canary),
+                observed: fs.existsSync(canary) ? "CREATED" : "absent",
+            },
+        ];
+    },
+};
+
+let originalCheckpoint: { name: string; bytes: Buffer } | undefined;
+const checkpointCorrupted: FaultCase = {
+    name: "checkpoint corrupted in the bucket",
+    async inject(ctx) {
+        const uri = ctx.memo.trainOutputs?.runs.office.checkpoints.best.uri;
+        if (!uri) throw new Error("no office best checkpoint in the train outputs (an earlier case failed)");
+        const name = uri.replace(`gs://${BUCKET}/`, "");
+        const bytes = await readObjectBytes(ctx.world.endpoint, BUCKET, name);
+        originalCheckpoint = { name, bytes };
+        await putObject(
+            ctx.world.endpoint,
+            BUCKET,
+            name,
+            Buffer.concat([bytes.subarray(0, bytes.length - 1), Buffer.from("!")]),
+        );
+    },
+    async expect(ctx) {
+        const corrupted = await ctx.up("eval");
+        const text = corrupted.stdout + corrupted.stderr;
+        const runs = (
+            await ctx.world.ssh(ctx.world.hosts.eval[0].host, "ls /root/tpu-sft-runs 2>/dev/null || true")
+        ).stdout.trim();
+        const expectedCrc = ctx.memo.trainOutputs?.runs.office.checkpoints.best.crc32c ?? "?";
+        // Both hashes: the one the train stack recorded and a different one the bucket now has.
+        const hashes: string[] = text.match(/[A-Za-z0-9+/]{6}==/g) ?? [];
+        return [
+            {
+                name: "checkpoint corrupted in the bucket",
+                expected: "download fails showing both hashes; eval never starts",
+                ok:
+                    corrupted.code !== 0 &&
+                    hashes.includes(expectedCrc) &&
+                    hashes.some((h) => h !== expectedCrc) &&
+                    runs === "",
+                observed: `exit ${corrupted.code}; ${firstLine(text, new RegExp(literal(expectedCrc)), "recorded crc32c not shown")}; eval run dirs: '${runs}'`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        if (originalCheckpoint)
+            await putObject(ctx.world.endpoint, BUCKET, originalCheckpoint.name, originalCheckpoint.bytes);
+    },
+};
+
+const wandbInitError: FaultCase = {
+    name: "W&B online but its init fails",
+    async inject(ctx) {
+        fs.writeFileSync(ctx.faultFile("eval-w0"), "WANDB_INIT_ERROR=1\n");
+    },
+    async expect(ctx) {
+        const wandb = await ctx.up("eval");
+        const text = wandb.stdout + wandb.stderr;
+        return [
+            {
+                name: "W&B init error",
+                expected: "eval fails quoting the runner's wandb init error line",
+                ok: wandb.code !== 0 && /wandb disabled due to init error/.test(text),
+                observed: `exit ${wandb.code}; ${firstLine(text, /wandb disabled due to init error/, "no W&B message")}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        fs.rmSync(ctx.faultFile("eval-w0"), { force: true });
+    },
+};
+
+const wandbFixed: FaultCase = {
+    name: "eval after the W&B fix",
+    async expect(ctx) {
+        const fixed = await ctx.up("eval");
+        const outputs = fixed.code === 0 ? await ctx.evalOutputs() : undefined;
+        const url = outputs?.evalRuns?.office?.wandbUrl ?? "";
+        return [
+            {
+                name: "eval re-runs after the W&B fix",
+                expected: "the next up relaunches eval and records a W&B URL",
+                ok: fixed.code === 0 && /^https:\/\/wandb\.ai\//.test(url),
+                observed: `exit ${fixed.code}; office URL ${url}`,
+            },
+        ];
+    },
+};
+
+const metricsDisagree: FaultCase = {
+    name: "the evaluator's metrics disagree with its predictions",
+    async inject(ctx) {
+        fs.writeFileSync(ctx.faultFile("eval-w0"), "BAD_METRICS=1\n");
+        writeConfig(ctx.world.files.eval, switchIndustrialToBest(ctx.world.evalConfig));
+    },
+    async expect(ctx) {
+        const bad = await ctx.up("eval");
+        const text = bad.stdout + bad.stderr;
+        const before = JSON.stringify(ctx.memo.evalOutputs?.evalRuns?.industrial);
+        const after = JSON.stringify((await ctx.world.outputs("eval")).evalRuns?.industrial);
+        return [
+            {
+                name: "metrics disagree",
+                expected: "cross-check fails with the side-by-side table; outputs keep no wrong metrics",
+                ok:
+                    bad.code !== 0 &&
+                    /industrial/.test(firstLine(text, /disagree/, "")) &&
+                    /calc\.py +metrics\.json +typescript/.test(text) &&
+                    before === after,
+                observed: `exit ${bad.code}; ${firstLine(text, /HR@1:? /, "no table")}; industrial outputs unchanged: ${before === after}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        fs.rmSync(ctx.faultFile("eval-w0"), { force: true });
+    },
+};
+
+let restoreStandin: (() => void) | undefined;
+const preemption: FaultCase = {
+    name: "a worker's job killed without an exit file (a preemption)",
+    async inject(ctx) {
+        restoreStandin = ctx.tuneStandin("STANDIN_STEP_SECONDS=2\n");
+        const config = clone(ctx.memo.trainConfig) as TrainConfig;
+        config["tpu-sft:train"].runs[0].checkpoints = ["best", "last"];
+        ctx.writeTrainConfig(config);
+    },
+    async expect(ctx) {
+        const since = Date.now() / 1000;
+        const upping = ctx.up("train");
+        // While steps run, what every host's process list shows (ps sees other sessions' command lines).
+        let sampling = true;
+        const processLists: string[] = [];
+        const sampler = (async () => {
+            while (sampling) {
+                for (const host of [...ctx.world.hosts.train, ...ctx.world.hosts.eval])
+                    processLists.push((await ctx.world.ssh(host.host, "ps -eo args")).stdout);
+                await new Promise((r) => setTimeout(r, 300));
+            }
+        })();
+        const runsDir = path.join(ctx.world.hostRoot(ctx.trainHost(3)), "tpu-sft-runs");
+        const victim = await pollFor(150, () => runDirAtStep2(runsDir, since));
+        let killedAt = 0;
+        if (victim) {
+            await ctx.world.ssh(
+                ctx.trainAddress(3),
+                `kill -9 -- -$(cat /root/tpu-sft-runs/${path.basename(victim)}/pid)`,
+            );
+            killedAt = Date.now();
+        }
+        const preempted = await upping;
+        const reportedAfter = (Date.now() - killedAt) / 1000;
+        sampling = false;
+        await sampler;
+        const text = preempted.stdout + preempted.stderr;
+        const sawSteps = processLists.some((list) => /\.tpu-sft\/steps\//.test(list) || /run_sid_sft/.test(list));
+        const keyLine = ctx.world.privateKey.split("\n")[1];
+        const leaked = processLists.some((list) => list.includes(WANDB_CANARY) || list.includes(keyLine));
+        const worker = /t1v-n-rehearsal-train-w-3\b[^\n]*\b(gone|vanished|died|preempted)\b/;
+        return [
+            {
+                name: "secrets not in process lists",
+                expected: "while steps run, no host's ps shows the W&B key or the private key",
+                ok: sawSteps && !leaked,
+                observed: `${processLists.length} ps snapshots, steps seen: ${sawSteps}, secrets seen: ${leaked}`,
+            },
+            {
+                name: "job killed without an exit file (preemption)",
+                expected: "reported as died or preempted, naming the worker, within seconds, not at the time limit",
+                ok: killedAt > 0 && preempted.code !== 0 && worker.test(text) && reportedAfter < 30,
+                observed: `killed ${killedAt ? "yes" : "never"}; up exit ${preempted.code} ${reportedAfter.toFixed(1)} s after the kill; ${firstLine(text, worker, "no worker message")}`,
+            },
+        ];
+    },
+    async restore() {
+        restoreStandin?.();
+    },
+};
+
+const relaunchAfterPreemption: FaultCase = {
+    name: "relaunch after a preemption",
+    async expect(ctx) {
+        const resumed = await ctx.up("train");
+        const text = resumed.stdout + resumed.stderr;
+        return [
+            {
+                name: "relaunch after a preemption",
+                expected: "the next up starts a new attempt and completes",
+                ok: resumed.code === 0 && /new attempt/.test(text),
+                observed: `exit ${resumed.code}; ${firstLine(text, /new attempt/, "no new attempt")}`,
+            },
+        ];
+    },
+};
+
+const hostUnreachable: FaultCase = {
+    name: "a worker unreachable at launch",
+    async inject(ctx) {
+        restoreStandin = ctx.tuneStandin("STANDIN_RENDEZVOUS_SECONDS=8\n");
+        await ctx.hostsSh("cut-net", ctx.world.hostsDir, ctx.trainHost(3));
+        const config = clone(ctx.memo.trainConfig) as TrainConfig;
+        config["tpu-sft:train"].runs[0].checkpoints = ["last"];
+        ctx.writeTrainConfig(config);
+    },
+    async expect(ctx) {
+        const started = Date.now();
+        const unreachable = await ctx.up("train");
+        const seconds = (Date.now() - started) / 1000;
+        const text = unreachable.stdout + unreachable.stderr;
+        const address = new RegExp(`\\b${literal(ctx.trainAddress(3))}:22\\b`);
+        return [
+            {
+                name: "host unreachable at launch",
+                expected: "a bounded wait, then an error naming the host and port",
+                ok: unreachable.code !== 0 && address.test(text) && seconds < 180,
+                observed: `exit ${unreachable.code} after ${seconds.toFixed(0)} s; ${firstLine(text, address, "host:port not named")}`,
+            },
+            {
+                name: "not every worker joins the rendezvous",
+                expected: "the other workers fail naming the missing worker",
+                ok: /missing workers \[3\]/.test(text),
+                observed: firstLine(text, /rendezvous/, "no rendezvous message"),
+            },
+        ];
+    },
+    async restore(ctx) {
+        await ctx.hostsSh("restore-net", ctx.world.hostsDir, ctx.trainHost(3));
+        restoreStandin?.();
+    },
+};
+
+let dropped: { dir?: string } = {};
+const sshDrop: FaultCase = {
+    name: "the SSH sessions to a waiting worker drop",
+    async inject(ctx) {
+        restoreStandin = ctx.tuneStandin("STANDIN_STEP_SECONDS=2\n");
+        const config = clone(ctx.memo.trainConfig) as TrainConfig;
+        config["tpu-sft:train"].runs[0].checkpoints = ["best", "last"];
+        config["tpu-sft:train"].runs[1].checkpoints = ["last"];
+        ctx.writeTrainConfig(config);
+    },
+    async expect(ctx) {
+        const since = Date.now() / 1000;
+        const upping = ctx.up("train");
+        const runsDir = path.join(ctx.world.hostRoot(ctx.trainHost(1)), "tpu-sft-runs");
+        dropped = { dir: await pollFor(150, () => runDirAtStep2(runsDir, since, "industrial-")) };
+        // Kill worker 1's SSH sessions (not its listener) from outside, as a dropped connection would end them.
+        await run(
+            "bash",
+            [
+                "-c",
+                `for p in $(ip netns pids "$0"); do if tr '\\0' ' ' </proc/$p/cmdline | grep -q '^sshd: root@'; then kill -9 $p; fi; done`,
+                ctx.world.hosts.train[1].netns,
+            ],
+            { env: ctx.world.env },
+        );
+        const result = await upping;
+        const text = result.stdout + result.stderr;
+        const dir = dropped.dir;
+        const pid = dir ? fs.readFileSync(path.join(dir, "pid"), "utf8").trim() : "";
+        const job = (
+            await ctx.world.ssh(
+                ctx.trainAddress(1),
+                `kill -0 ${pid || 0} 2>/dev/null && echo alive || (test -f /root/tpu-sft-runs/${dir ? path.basename(dir) : "x"}/exit && echo finished) || echo gone`,
+            )
+        ).stdout.trim();
+        return [
+            {
+                name: "SSH drops while waiting",
+                expected: "the interrupted up fails naming worker 1's wait step; the training keeps running",
+                ok:
+                    !!dir &&
+                    result.code !== 0 &&
+                    /industrial-wait-w1/.test(text) &&
+                    (job === "alive" || job === "finished"),
+                observed: `up exit ${result.code}; error names industrial-wait-w1: ${/industrial-wait-w1/.test(text)}; job after the drop: ${job}`,
+            },
+        ];
+    },
+};
+
+const resumeAfterDrop: FaultCase = {
+    name: "resume after the SSH drop",
+    async expect(ctx) {
+        const resumed = await ctx.up("train");
+        const text = resumed.stdout + resumed.stderr;
+        const attempt = dropped.dir ? fs.readFileSync(path.join(dropped.dir, "attempt"), "utf8").trim() : "?";
+        const outputs = resumed.code === 0 ? await ctx.trainOutputs() : undefined;
+        const crc = outputs?.runs?.industrial?.checkpoints?.last?.crc32c;
+        return [
+            {
+                name: "resume after the SSH drop",
+                expected: "the next up resumes waiting on the same attempt and completes with the checkpoint",
+                ok:
+                    resumed.code === 0 &&
+                    attempt === "1" &&
+                    !/industrial-wait-w\d[^\n]*new attempt/.test(text) &&
+                    !!crc,
+                observed: `exit ${resumed.code}; attempt on worker 1: ${attempt}; industrial last ${crc}`,
+            },
+        ];
+    },
+    async restore() {
+        restoreStandin?.();
+    },
+};
+
+const destroyWithHostGone: FaultCase = {
+    name: "destroy while a host is gone",
+    async inject(ctx) {
+        await ctx.hostsSh("cut-net", ctx.world.hostsDir, ctx.trainHost(1));
+    },
+    async expect(ctx) {
+        const before = (await listObjects(ctx.world.endpoint, BUCKET)).map((o) => o.name).sort();
+        const destroyEval = await ctx.destroy("eval");
+        const destroyTrain = await ctx.destroy("train");
+        const after = (await listObjects(ctx.world.endpoint, BUCKET)).map((o) => o.name).sort();
+        return [
+            {
+                name: "destroy with a host gone",
+                expected: "completes; no bucket data deleted",
+                ok:
+                    destroyEval.code === 0 &&
+                    destroyTrain.code === 0 &&
+                    JSON.stringify(before) === JSON.stringify(after) &&
+                    before.length > 0,
+                observed: `destroy exits ${destroyEval.code}/${destroyTrain.code}; objects ${before.length} → ${after.length}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        await ctx.hostsSh("restore-net", ctx.world.hostsDir, ctx.trainHost(1));
+    },
+};
+
+const secretsAtRest: FaultCase = {
+    name: "secrets at rest",
+    async expect(ctx) {
+        const keyBody = ctx.world.privateKey.split("\n")[1];
+        const leaks: string[] = [];
+        const scan = (label: string, content: string) => {
+            if (content.includes(WANDB_CANARY)) leaks.push(`${label}: W&B key`);
+            if (content.includes(keyBody)) leaks.push(`${label}: SSH private key`);
+        };
+        ctx.transcripts.forEach((t, i) => scan(`pulumi output #${i}`, t));
+        for (const file of walk(path.join(ctx.world.work, "state"))) scan(file, fs.readFileSync(file, "latin1"));
+        for (const file of [ctx.world.files.train, ctx.world.files.eval]) scan(file, fs.readFileSync(file, "utf8"));
+        const hostFiles = walk(path.join(ctx.world.hostsDir, "hosts")).filter((f) =>
+            fs.readFileSync(f, "latin1").includes(WANDB_CANARY),
+        );
+        const envFiles = hostFiles.filter((f) => f.endsWith("/root/.env") && (fs.statSync(f).mode & 0o777) === 0o600);
+        const hosts = ctx.world.hosts.train.length + ctx.world.hosts.eval.length;
+        return [
+            {
+                name: "secrets never in plain text",
+                expected:
+                    "no W&B key or private key in state, config files or pulumi output; on hosts only in /root/.env (mode 600)",
+                ok: leaks.length === 0 && hostFiles.length === envFiles.length && envFiles.length === hosts,
+                observed: `leaks: ${leaks.join("; ") || "none"}; host files with the key: ${hostFiles.map((f) => path.relative(ctx.world.hostsDir, f)).join(", ")}`,
+            },
+        ];
+    },
+};
+
+export const FAULT_CASES: readonly FaultCase[] = [
+    workerFails,
+    relaunchAfterFix,
+    checkpointCorrupted,
+    wandbInitError,
+    wandbFixed,
+    metricsDisagree,
+    preemption,
+    relaunchAfterPreemption,
+    hostUnreachable,
+    sshDrop,
+    resumeAfterDrop,
+    destroyWithHostGone,
+    secretsAtRest,
+];
+
+export type { Check };
