@@ -86,18 +86,38 @@ if (process.argv.includes("--rehearsal")) {
         },
     );
     const last = rehearsal.stdout.trim().split("\n").pop() ?? "{}";
-    const { seconds } = JSON.parse(last) as {
-        seconds: { total: number; phases: Record<string, number>; workload: number; orchestration: number };
+    const { seconds, steps } = JSON.parse(last) as {
+        seconds: {
+            total: number;
+            phases: Record<string, number>;
+            setup?: Record<string, number>;
+            workload: number;
+            toolchain: number;
+            orchestration: number;
+        };
+        steps: Record<string, Record<string, { count: number; totalSeconds: number; maxSeconds: number }>>;
     };
     console.log(
         `\nrehearsal (real engine, exit ${rehearsal.status}): ${rehearsal.stdout.trim().split("\n").slice(-2, -1)[0]}`,
     );
     console.log(`toolchain build, warm (cached): ${warmSeconds.toFixed(2)} s`);
-    for (const [phase, value] of Object.entries(seconds.phases)) {
-        console.log(`  ${phase.padEnd(28)} ${value.toFixed(1).padStart(7)} s`);
+    const row = (label: string, value: number) =>
+        console.log(`  ${label.padEnd(34)} ${value.toFixed(1).padStart(7)} s`);
+    for (const [part, value] of Object.entries(seconds.setup ?? {})) row(`setup: ${part}`, value);
+    for (const [phase, value] of Object.entries(seconds.phases)) row(phase, value);
+    row("total", seconds.total);
+    row("stand-in workload", seconds.workload);
+    row("toolchain set-up", seconds.toolchain);
+    row("orchestration overhead", seconds.orchestration);
+    console.log("\nper step (engine event log: create or update to outputs, whole seconds), per phase:");
+    for (const [phase, byStep] of Object.entries(steps)) {
+        console.log(`  ${phase}`);
+        const sorted = Object.entries(byStep).sort((a, b) => b[1].totalSeconds - a[1].totalSeconds);
+        for (const [step, t] of sorted) {
+            console.log(
+                `    ${step.padEnd(22)} ${String(t.count).padStart(3)} ran  ${t.totalSeconds.toFixed(0).padStart(5)} s summed  ${t.maxSeconds.toFixed(0).padStart(4)} s longest`,
+            );
+        }
     }
-    console.log(`  ${"total".padEnd(28)} ${seconds.total.toFixed(1).padStart(7)} s`);
-    console.log(`  ${"stand-in workload".padEnd(28)} ${seconds.workload.toFixed(1).padStart(7)} s`);
-    console.log(`  ${"orchestration overhead".padEnd(28)} ${seconds.orchestration.toFixed(1).padStart(7)} s`);
-    console.log(JSON.stringify({ rehearsal: seconds, toolchainWarmSeconds: warmSeconds }));
+    console.log(JSON.stringify({ rehearsal: seconds, steps, toolchainWarmSeconds: warmSeconds }));
 }

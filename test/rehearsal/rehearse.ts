@@ -8,7 +8,11 @@ import * as path from "path";
 import { mustRun, resourceSummary, run } from "./cli";
 import { listObjects, readObjectText } from "./emulator";
 import { switchIndustrialToBest, writeConfig } from "./stackConfigs";
+import { readStepTimings, summarizeSteps } from "./stepTimings";
 import { BUCKET, Json, ROOT, setUpWorld, World } from "./world";
+
+/** The run names of the rehearsal's stacks (the checked-in stack files'), to group resources by step. */
+const RUN_NAMES = ["office", "industrial"];
 import { parseCalcPyStdout } from "../../components/metrics/calc";
 
 const checks: { name: string; ok: boolean; detail: string }[] = [];
@@ -21,17 +25,21 @@ const say = (text: string) => process.stderr.write(`[rehearse] ${text}\n`);
 async function main(): Promise<number> {
     const started = Date.now();
     const phases: Record<string, number> = {};
+    const steps: Record<string, ReturnType<typeof summarizeSteps>> = {};
+    let world: World | undefined;
     const timed = async <T>(phase: string, body: () => Promise<T>): Promise<T> => {
         const t0 = Date.now();
+        const logsBefore = world?.eventLogs.length ?? 0;
         say(`phase ${phase}`);
         try {
             return await body();
         } finally {
             phases[phase] = (Date.now() - t0) / 1000;
             say(`phase ${phase}: ${phases[phase].toFixed(1)} s`);
+            const logs = world?.eventLogs.slice(logsBefore) ?? [];
+            if (logs.length > 0) steps[phase] = summarizeSteps(logs.flatMap((log) => readStepTimings(log, RUN_NAMES)));
         }
     };
-    let world: World | undefined;
     const outputs: Record<string, unknown> = {};
     try {
         world = await timed("setup", () => setUpWorld("rehearsal", { echo: process.env.REHEARSE_QUIET !== "1" }));
@@ -183,10 +191,23 @@ async function main(): Promise<number> {
     }
     const workload = workloadSeconds(outputs);
     const total = (Date.now() - started) / 1000;
+    const toolchain = world?.setupSeconds.toolchain ?? 0;
     const failed = checks.filter((c) => !c.ok).length;
     console.log(`${checks.length - failed} passed, ${failed} failed`);
     console.log(
-        JSON.stringify({ seconds: { total, phases, workload, orchestration: total - workload }, checks, outputs }),
+        JSON.stringify({
+            seconds: {
+                total,
+                phases,
+                setup: world?.setupSeconds,
+                workload,
+                toolchain,
+                orchestration: total - workload - toolchain,
+            },
+            steps,
+            checks,
+            outputs,
+        }),
     );
     return failed === 0 ? 0 : 1;
 }

@@ -41,6 +41,10 @@ export interface World {
     /** The host's /root on this machine (its files, as the host sees them). */
     hostRoot(name: string): string;
     teardown(): Promise<void>;
+    /** The engine event log of every `up` so far, oldest first. */
+    readonly eventLogs: string[];
+    /** Seconds of each part of setting the world up (the toolchain check among them). */
+    readonly setupSeconds: Record<string, number>;
 }
 
 export async function setUpWorld(kind: string, options: { echo: boolean }): Promise<World> {
@@ -48,6 +52,12 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
     // names never meet another run's on a shared machine.
     const prefix = `${kind}-${crypto.randomBytes(3).toString("hex")}`;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), `tpu-sft-${prefix}-`));
+    const setupSeconds: Record<string, number> = {};
+    let mark = Date.now();
+    const lap = (part: string) => {
+        setupSeconds[part] = (Date.now() - mark) / 1000;
+        mark = Date.now();
+    };
     fs.mkdirSync(path.join(work, "state"));
     const env = await toolchainEnv(ROOT, {
         ...process.env,
@@ -56,6 +66,7 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
         PULUMI_CONFIG_PASSPHRASE: "",
     });
     const bin = env.TOOLS_BIN as string;
+    lap("toolchain");
     const hostsScript = path.join(ROOT, "test/rehearsal/hosts.sh");
     const hostsDir = path.join(work, "hosts");
     const keyFile = path.join(work, "id_ed25519");
@@ -82,6 +93,7 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
             .split("\n")
             .pop()!,
     ) as HostsJson;
+    lap("hosts and repos");
     const emulator = await startEmulator(bin, hosts.bridge, 4443, path.join(work, "gcs"));
     await createBucket(emulator.endpoint, BUCKET);
 
@@ -144,10 +156,15 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
         );
     }
     for (const stray of strays) fs.rmSync(stray, { force: true });
+    lap("emulator and stacks");
+    let upCount = 0;
+    const eventLogs: string[] = [];
 
     return {
         work,
         env,
+        eventLogs,
+        setupSeconds,
         bin,
         hosts,
         hostsDir,
@@ -160,12 +177,28 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
         evalConfig: evaluated,
         trainConfig: train,
         pulumi,
-        up: (which, extra = [], allowFailure = false) =>
-            pulumi(
+        up: (which, extra = [], allowFailure = false) => {
+            // The engine's events of every up, for per-step timings (stepTimings.ts).
+            const eventLog = path.join(work, "events", `${String(++upCount).padStart(3, "0")}-up-${which}.jsonl`);
+            fs.mkdirSync(path.dirname(eventLog), { recursive: true });
+            eventLogs.push(eventLog);
+            return pulumi(
                 `pulumi up ${stacks[which]}`,
-                ["up", "--yes", "--skip-preview", "--stack", stacks[which], "--config-file", files[which], ...extra],
+                [
+                    "up",
+                    "--yes",
+                    "--skip-preview",
+                    "--stack",
+                    stacks[which],
+                    "--config-file",
+                    files[which],
+                    "--event-log",
+                    eventLog,
+                    ...extra,
+                ],
                 { allowFailure },
-            ),
+            );
+        },
         destroy: (which, allowFailure = false) =>
             pulumi(
                 `pulumi destroy ${stacks[which]}`,
