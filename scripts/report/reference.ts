@@ -1,6 +1,6 @@
 /**
  * The reference figures the SOP observed (scripts/report/sop-observed.json, transcribed from
- * shared/seed/sop-v6e16-sft-eval.md, "Observed result (2026-01-29)"), checked with zod when loaded.
+ * the SOP's "Observed result (2026-01-29)" section; a verbatim copy is in test/fixtures/report), checked with zod when loaded.
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -64,6 +64,8 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
         PULUMI_HOME: path.join(work, "pulumi-home"),
         PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
         PULUMI_CONFIG_PASSPHRASE: "",
+        // Enables `pulumi up --event-log` (the engine's per-resource events, for the step timings).
+        PULUMI_DEBUG_COMMANDS: "true",
     });
     const bin = env.TOOLS_BIN as string;
     lap("toolchain");
