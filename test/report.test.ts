@@ -726,6 +726,7 @@ describe("report: HR@K / NDCG@K against the SOP", function () {
             assert.ok(svg.includes('data-run="a&lt;b&amp;c &quot;x&quot; &apos;y&apos;\ufffd"'));
             assert.ok(svg.includes(">a&lt;b&amp;c &quot;x&quot; &apos;y&apos;\ufffd (n=1000) — no SOP figures</text>"));
             assert.ok(svg.includes("<title>stack &lt;dev&gt; &amp; &quot;co&quot;</title>"));
+            // eslint-disable-next-line no-control-regex -- the control character must not survive escaping
             assert.doesNotMatch(svg, /a<b|\u0001/);
             assert.strictEqual(count(panel(svg, "panel-hr"), /<polyline class="run"/g), 4);
         });

@@ -32,6 +32,7 @@ export async function readObject(uri: string, options: BucketReaderOptions): Pro
     } catch (err) {
         throw new Error(
             `could not read ${uri}${options.apiEndpoint ? ` from ${options.apiEndpoint}` : ""}: ${(err as Error).message}`,
+            { cause: err },
         );
     }
 }

@@ -37,6 +37,8 @@ const FONT = "sans-serif";
 export function escapeXml(text: string): string {
     return text
         .replace(
+            // XML 1.0 forbids these characters, so they are exactly what this must match.
+            // eslint-disable-next-line no-control-regex
             /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
             "\ufffd",
         )
