@@ -1,4 +1,5 @@
-// `npm run bench`: evaluates the train stack under mocks in fresh processes and prints medians of
+// `npm run bench`: evaluates the train stack under mocks in fresh processes (the harness in test/bench, run as a
+// child process, never imported) and prints medians of
 // wall time and peak memory, for sub-module imports of @pulumi/gcp (what the program does) against the
 // whole package, with and without type-checking, beside the bare start-up cost of the same command.
 import { spawnSync } from "child_process";
@@ -49,16 +50,16 @@ function measure(label: string, register: string, entry: string, env: Record<str
 
 const transpile = "ts-node/register/transpile-only";
 const typecheck = "ts-node/register";
-const evalEntry = "scripts/bench/evalTrainStack.ts";
+const evalEntry = "test/bench/evalTrainStack.ts";
 console.log(`median of ${RUNS} fresh processes each (node ${process.version})`);
-const bare = measure("command overhead: node + ts-node, empty program", transpile, "scripts/bench/empty.ts");
+const bare = measure("command overhead: node + ts-node, empty program", transpile, "test/bench/empty.ts");
 const sub = measure("train stack, gcp sub-modules, transpile-only (pulumi up)", transpile, evalEntry);
 const whole = measure("train stack, gcp whole package, transpile-only", transpile, evalEntry, { BENCH_GCP: "whole" });
 const subChecked = measure("train stack, gcp sub-modules, type-checked", typecheck, evalEntry);
 const wholeChecked = measure(
     "train stack, gcp whole package, type-checked",
     typecheck,
-    "scripts/bench/wholeGcpTypecheck.ts",
+    "test/bench/wholeGcpTypecheck.ts",
 );
 const ratio = (a: { ms: number; rssMb: number }, b: { ms: number; rssMb: number }) =>
     `${(a.ms / b.ms).toFixed(2)}x time, ${(a.rssMb / b.rssMb).toFixed(2)}x memory`;

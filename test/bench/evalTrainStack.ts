@@ -2,8 +2,8 @@
 // JSON line: wall time from process start and peak RSS. BENCH_GCP=whole makes the program's
 // `@pulumi/gcp/<module>` imports resolve through the whole `@pulumi/gcp` package instead.
 import * as pulumi from "@pulumi/pulumi";
-import { asPulumiConfig, stackFileValues } from "../../test/helpers/trainConfig";
-import { StackMocks } from "../../test/helpers/mocks";
+import { asPulumiConfig, stackFileValues } from "../helpers/trainConfig";
+import { StackMocks } from "../helpers/mocks";
 
 async function main(): Promise<void> {
     if (process.env.BENCH_GCP === "whole") {
