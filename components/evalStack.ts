@@ -7,7 +7,9 @@ import { StackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { CheckpointCatalog, matchEvalCheckpoints, readTrainStackCheckpoints } from "./evalCheckpoints";
 import { EvalRun } from "./evalRun";
-import { provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
+import { bucketOfUri } from "./gcp/readiness";
+import { evalBucketGrants } from "./gcp/bucketGrants";
+import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
 
 export async function evalStack(config: StackConfig, secrets: StackSecrets) {
     const evalConfig = config.eval;
@@ -29,7 +31,16 @@ export async function evalStack(config: StackConfig, secrets: StackSecrets) {
         evalConfig.trainStack ? `train stack ${evalConfig.trainStack}` : "eval.checkpoints",
     );
 
-    const slice = provisionSlice(config, secrets);
+    // Eval reads the checkpoints' buckets (the train stack's, or those of explicit URIs) and writes only
+    // under <prefix>/eval/ of its artifact bucket; the grants are made from this stack, on those buckets.
+    const slice = provisionSlice(config, secrets, {
+        services: provisionProjectServices(config),
+        grants: evalBucketGrants({
+            artifactBucket: config.bucketName,
+            prefix: config.bucket.prefix,
+            checkpointBuckets: Object.values(checkpoints).map((c) => bucketOfUri(c.uri)),
+        }),
+    });
     const identity = sliceIdentity(config);
     const runs: EvalRun[] = [];
     for (const run of evalConfig.runs) {

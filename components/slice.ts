@@ -1,11 +1,19 @@
 /**
  * The parts every stack shares: the SSH key, the machines (a TPU VM, or static hosts for the local
- * target), one SSH connection per worker, and the bootstrap of every worker.
+ * target), one SSH connection per worker, and the bootstrap of every worker. On GCP also what a fresh
+ * project lacks: the APIs, the VMs' own service account with its bucket grants, and the SSH firewall rule.
+ * The local target (the rehearsal) skips those: its hosts and emulator need none of them.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
+import { BucketAccess } from "./bucketAccess";
 import { StackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
+import { BucketGrant } from "./gcp/bucketGrants";
+import { REQUIRED_SERVICES, serviceAccountPlan, sliceNetworkTag, sshFirewallName } from "./gcp/readiness";
+import { ProjectServices } from "./projectServices";
+import { SliceServiceAccount } from "./sliceServiceAccount";
+import { SshFirewall } from "./sshFirewall";
 import { SshKeyPair } from "./sshKeyPair";
 import { StaticHosts } from "./staticHosts";
 import { StorageEnv } from "./steps/remoteScripts";
@@ -18,36 +26,104 @@ export interface Slice {
     readonly sshPublicKey: pulumi.Output<string>;
     readonly connections: pulumi.Output<types.input.remote.ConnectionArgs>[];
     readonly bootstrap: WorkerBootstrap;
+    /** What the VMs run as and how SSH reaches them; undefined on the local target. */
+    readonly access?: SliceAccessOutputs;
 }
 
-export function provisionSlice(config: StackConfig, secrets: StackSecrets): Slice {
+export interface SliceAccessOutputs {
+    /** The VMs' service account, or undefined when the VMs run as the default compute account (or an adopted VM's own). */
+    readonly serviceAccount?: pulumi.Output<string>;
+    readonly networkTag: string;
+    /** The firewall rule this stack manages, or undefined when `tpu.firewall.create` is false. */
+    readonly firewallRule?: pulumi.Output<string>;
+    readonly osLogin: boolean;
+}
+
+/** What a stack asks of the cloud besides the machines: which bucket grants its VMs need. */
+export interface SliceNeeds {
+    /** The project's APIs, when the program enables them; everything waits for them. */
+    readonly services?: ProjectServices;
+    readonly grants: readonly BucketGrant[];
+    /** Resources the grants must wait for, e.g. the train stack's bucket. */
+    readonly grantsAfter?: readonly pulumi.Resource[];
+}
+
+/** The APIs a fresh project lacks, enabled unless `project.enableServices` is false; nothing on the local target. */
+export function provisionProjectServices(config: StackConfig): ProjectServices | undefined {
+    if (config.target !== "gcp" || !config.project.enableServices) {
+        return undefined;
+    }
+    return new ProjectServices("services", { project: config.gcpProject, services: REQUIRED_SERVICES });
+}
+
+export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs: SliceNeeds = { grants: [] }): Slice {
     const key = new SshKeyPair("ssh", { privateKey: secrets.sshPrivateKey, publicKey: config.ssh.publicKey });
-    const hosts: WorkerHosts =
-        config.target === "local" && config.local
-            ? new StaticHosts("hosts", {
-                  label: config.vmName,
-                  zone: config.tpu.zone,
-                  acceleratorType: config.tpu.acceleratorType,
-                  expectedHosts: config.shape.hosts,
-                  hosts: config.local.hosts,
-              })
-            : new TpuVm("tpu", {
-                  project: config.gcpProject,
-                  vmName: config.vmName,
-                  adopt: config.tpu.adopt,
-                  zone: config.tpu.zone,
-                  acceleratorType: config.tpu.acceleratorType,
-                  expectedHosts: config.shape.hosts,
-                  runtimeVersion: config.tpu.runtimeVersion,
-                  provisioning: config.tpu.provisioning,
-                  network: config.tpu.network,
-                  subnetwork: config.tpu.subnetwork,
-                  enableExternalIps: config.tpu.enableExternalIps,
-                  serviceAccount: config.tpu.serviceAccount,
-                  labels: config.tpu.labels,
-                  sshUser: config.ssh.user,
-                  sshPublicKey: key.publicKey,
-              });
+    let hosts: WorkerHosts;
+    let access: SliceAccessOutputs | undefined;
+    if (config.target === "local" && config.local) {
+        hosts = new StaticHosts("hosts", {
+            label: config.vmName,
+            zone: config.tpu.zone,
+            acceleratorType: config.tpu.acceleratorType,
+            expectedHosts: config.shape.hosts,
+            hosts: config.local.hosts,
+        });
+    } else {
+        const services: pulumi.Resource[] = needs.services ? [needs.services] : [];
+        const identity = provisionIdentity(config, needs, services);
+        const networkTag = sliceNetworkTag(config.vmName);
+        // An adopted VM keeps its own tags, so a rule for this tag could not reach it.
+        const firewall =
+            config.tpu.firewall.create && !config.tpu.adopt
+                ? new SshFirewall(
+                      "ssh-firewall",
+                      {
+                          project: config.gcpProject,
+                          ruleName: sshFirewallName(config.vmName),
+                          network: config.tpu.network,
+                          targetTag: networkTag,
+                          sourceRanges: config.tpu.firewall.sourceRanges,
+                      },
+                      { dependsOn: services },
+                  )
+                : undefined;
+        hosts = new TpuVm(
+            "tpu",
+            {
+                project: config.gcpProject,
+                vmName: config.vmName,
+                adopt: config.tpu.adopt,
+                zone: config.tpu.zone,
+                acceleratorType: config.tpu.acceleratorType,
+                expectedHosts: config.shape.hosts,
+                runtimeVersion: config.tpu.runtimeVersion,
+                provisioning: config.tpu.provisioning,
+                network: config.tpu.network,
+                subnetwork: config.tpu.subnetwork,
+                enableExternalIps: config.tpu.enableExternalIps,
+                serviceAccount: { email: identity.account?.email, scopes: config.tpu.serviceAccount.scopes },
+                networkTags: [networkTag],
+                osLogin: config.tpu.osLogin,
+                labels: config.tpu.labels,
+                sshUser: config.ssh.user,
+                sshPublicKey: key.publicKey,
+            },
+            {
+                dependsOn: [
+                    ...services,
+                    ...(identity.account ? [identity.account] : []),
+                    ...(identity.grants ? [identity.grants] : []),
+                    ...(firewall ? [firewall] : []),
+                ],
+            },
+        );
+        access = {
+            serviceAccount: identity.account?.email,
+            networkTag,
+            firewallRule: firewall?.ruleName,
+            osLogin: config.tpu.osLogin,
+        };
+    }
     const login = {
         user: config.ssh.user,
         privateKey: key.privateKey,
@@ -73,7 +149,45 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets): Slic
         },
         wandbApiKey: config.wandb.mode === "disabled" ? undefined : secrets.wandbApiKey,
     });
-    return { hosts, sshPublicKey: key.publicKey, connections, bootstrap };
+    return { hosts, sshPublicKey: key.publicKey, connections, bootstrap, access };
+}
+
+/** The VMs' service account (created, or given by email) and its bucket grants. */
+function provisionIdentity(
+    config: StackConfig,
+    needs: SliceNeeds,
+    services: pulumi.Resource[],
+): { account?: SliceServiceAccount; grants?: BucketAccess } {
+    const plan = serviceAccountPlan(config.stack, config.tpu.serviceAccount, config.tpu.adopt);
+    if (plan.kind === "none") {
+        return {};
+    }
+    const account = new SliceServiceAccount(
+        "identity",
+        plan.kind === "create"
+            ? {
+                  project: config.gcpProject,
+                  create: true,
+                  accountId: plan.accountId,
+                  displayName: `tpu-sft ${config.role} VMs (stack ${config.stack})`,
+              }
+            : {
+                  project: config.gcpProject,
+                  create: false,
+                  email: plan.email,
+                  displayName: `tpu-sft ${config.role} VMs (stack ${config.stack})`,
+              },
+        { dependsOn: services },
+    );
+    if (needs.grants.length === 0) {
+        return { account };
+    }
+    const grants = new BucketAccess(
+        "bucket-access",
+        { member: account.member, grants: needs.grants },
+        { dependsOn: [...services, ...(needs.grantsAfter ?? [])] },
+    );
+    return { account, grants };
 }
 
 /** What defines the machines a run uses; part of every run id, so a new slice or pin re-runs the runs. */
@@ -95,6 +209,7 @@ export function sliceOutputs(config: StackConfig, slice: Slice) {
             hosts: config.shape.hosts,
         },
         sshPublicKey: slice.sshPublicKey,
+        access: slice.access,
         commits: slice.bootstrap.results.apply((results) => ({
             mllmJax: results[0].mllmJaxCommit,
             miniOneRec: results[0].miniOneRecCommit,

@@ -23,11 +23,37 @@ export interface TpuVmArgs {
     readonly subnetwork?: string;
     /** Give each worker an external IP (needed to SSH from outside the VPC, and for HF/W&B egress without NAT). */
     readonly enableExternalIps: boolean;
-    readonly serviceAccount: { readonly email?: string; readonly scopes: readonly string[] };
+    /** The account the VMs run as (the stack's own, see SliceServiceAccount); the default compute account when unset. */
+    readonly serviceAccount: { readonly email?: pulumi.Input<string>; readonly scopes: readonly string[] };
+    /** Network tags, e.g. the one the SSH firewall rule targets. */
+    readonly networkTags: readonly string[];
+    /**
+     * Log in through OS Login instead of the `ssh-keys` metadata. Per-instance `enable-oslogin` overrides the
+     * project's setting either way; only an organization policy (constraints/compute.requireOsLogin) wins over it.
+     */
+    readonly osLogin: boolean;
     readonly labels: Readonly<Record<string, string>>;
-    /** The SSH login user and public key put into the VM's `ssh-keys` metadata. */
+    /** The SSH login user and public key put into the VM's `ssh-keys` metadata (unused with OS Login). */
     readonly sshUser: string;
     readonly sshPublicKey: pulumi.Input<string>;
+}
+
+/**
+ * The VM's metadata. The guest agent ignores `ssh-keys` when OS Login is on, so without OS Login the VM turns it
+ * off for itself; with OS Login the key must be in the user's OS Login profile instead, and `ssh-keys` is left out.
+ */
+export function loginMetadata(
+    osLogin: boolean,
+    sshUser: string,
+    sshPublicKey: pulumi.Input<string>,
+): Record<string, pulumi.Input<string>> {
+    if (osLogin) {
+        return { "enable-oslogin": "TRUE" };
+    }
+    return {
+        "enable-oslogin": "FALSE",
+        "ssh-keys": pulumi.interpolate`${sshUser}:${sshPublicKey} ${sshUser}`,
+    };
 }
 
 export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
@@ -60,17 +86,17 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
                           enableExternalIps: args.enableExternalIps,
                       },
                       serviceAccount: { email: args.serviceAccount.email, scopes: [...args.serviceAccount.scopes] },
+                      tags: [...args.networkTags],
                       schedulingConfig: {
                           spot: args.provisioning === "spot",
                           reserved: args.provisioning === "reserved",
                       },
                       labels: { ...args.labels, "managed-by": "pulumi-tpu-sft" },
-                      metadata: {
-                          "ssh-keys": pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}`,
-                      },
+                      metadata: loginMetadata(args.osLogin, args.sshUser, args.sshPublicKey),
                   },
-                  // Capacity for v6e can take a while; the provider's default is 20 minutes.
-                  { parent: this, customTimeouts: { create: "60m", delete: "30m" } },
+                  // Capacity for v6e can take a while; the provider's default is 20 minutes. The VM waits for its
+                  // identity's grants, the firewall and the APIs (opts.dependsOn), so its first step can use them.
+                  { parent: this, dependsOn: opts?.dependsOn, customTimeouts: { create: "60m", delete: "30m" } },
               );
         this.name = vm.name;
         this.zone = args.zone;

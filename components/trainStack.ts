@@ -6,20 +6,33 @@ import * as pulumi from "@pulumi/pulumi";
 import { ArtifactBucket } from "./artifactBucket";
 import { StackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
-import { provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
+import { trainBucketGrants } from "./gcp/bucketGrants";
+import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
 import { TrainRun } from "./trainRun";
 
 export function trainStack(config: StackConfig, secrets: StackSecrets) {
     if (!config.train) {
         throw new Error("trainStack needs the train section (loadConfig guarantees it for role train)");
     }
-    const slice = provisionSlice(config, secrets);
-    const bucket = new ArtifactBucket("artifacts", {
-        project: config.gcpProject,
-        bucketName: config.bucketName,
-        create: config.bucket.create && config.target === "gcp",
-        location: config.bucketLocation,
-        labels: config.tpu.labels,
+    const services = provisionProjectServices(config);
+    const bucket = new ArtifactBucket(
+        "artifacts",
+        {
+            project: config.gcpProject,
+            bucketName: config.bucketName,
+            create: config.bucket.create && config.target === "gcp",
+            adopt: config.bucket.adopt,
+            location: config.bucketLocation,
+            noncurrentVersionDays: config.bucket.noncurrentVersionDays,
+            labels: config.tpu.labels,
+        },
+        { dependsOn: services ? [services] : [] },
+    );
+    // Train writes checkpoints and logs to its bucket; the grants wait for the bucket to exist.
+    const slice = provisionSlice(config, secrets, {
+        services,
+        grants: trainBucketGrants(config.bucketName),
+        grantsAfter: [bucket],
     });
     const identity = sliceIdentity(config);
     const trainRuns = config.train.runs;

@@ -1,15 +1,15 @@
 // Builds the eval stack from the checked-in Pulumi.eval.yaml under Pulumi mocks, with a mocked train
 // StackReference and an in-memory Cloud Storage. The eval steps answer with upstream calc.py's own numbers
-// for a reference case (shared/calc-examples), so the three-way cross-check runs on real figures.
+// for a reference case (test/fixtures/calc-examples), so the three-way cross-check runs on real figures.
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { asPulumiConfig, clone, REPO_ROOT, stackFileValues } from "./helpers/trainConfig";
+import { asPulumiConfig, clone, REPO_ROOT, stackFileValues, withUserSettings } from "./helpers/trainConfig";
 import { EvalAnswers, plain, StackMocks } from "./helpers/mocks";
 import { installFakeStorage, objects, removeFakeStorage } from "./helpers/fakeStorage";
 
-const CASE = path.resolve(REPO_ROOT, "..", "shared", "calc-examples", "c03_rank_boundaries");
+const CASE = path.resolve(REPO_ROOT, "test", "fixtures", "calc-examples", "c03_rank_boundaries");
 const BUCKET = "my-proj-mllm-jax-artifacts";
 
 function trainRuns() {
@@ -68,7 +68,7 @@ async function buildEvalStack(
     mocks.trainStackOutputs = options.train === null ? undefined : { runs: options.train ?? trainRuns() };
     mocks.evalAnswers = options.answers ?? upstreamAnswers();
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "eval", false);
-    const values = clone(stackFileValues("eval"));
+    const values = withUserSettings(clone(stackFileValues("eval")));
     options.mutate?.(values);
     pulumi.runtime.setAllConfig(
         { ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": "k0123456789" },

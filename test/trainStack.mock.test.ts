@@ -3,7 +3,7 @@
 // rehearsal do that part).
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { asPulumiConfig, stackFileValues } from "./helpers/trainConfig";
+import { asPulumiConfig, stackFileValues, withUserSettings } from "./helpers/trainConfig";
 import { CRC, isSecret, plain, promiseOf, StackMocks } from "./helpers/mocks";
 
 const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
@@ -11,7 +11,7 @@ const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
 async function buildTrainStack(mutate?: (values: Record<string, any>) => void) {
     const mocks = new StackMocks();
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
-    const values = stackFileValues("train");
+    const values = withUserSettings(stackFileValues("train"));
     mutate?.(values);
     pulumi.runtime.setAllConfig(
         { ...asPulumiConfig(values), "gcp:project": "my-proj", "tpu-sft:wandbApiKey": WANDB_CANARY },

@@ -5,7 +5,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, loadConfig, StackConfig } from "./loadConfig";
 
-const KEYS = ["role", "target", "tpu", "ssh", "repos", "env", "bucket", "wandb", "train", "eval", "local"] as const;
+const KEYS = [
+    "role",
+    "target",
+    "tpu",
+    "ssh",
+    "repos",
+    "env",
+    "bucket",
+    "wandb",
+    "train",
+    "eval",
+    "local",
+    "project",
+] as const;
 
 export interface StackSecrets {
     readonly wandbApiKey?: pulumi.Output<string>;

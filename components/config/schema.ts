@@ -50,9 +50,20 @@ export const tpuSchema = z.object({
     serviceAccount: z
         .object({
             email: z.string().email().optional(),
+            /** Create a service account for this stack; defaults to true when no email is given. */
+            create: boolish.optional(),
             scopes: z.array(z.string().min(1)).min(1).default(["https://www.googleapis.com/auth/cloud-platform"]),
         })
         .default({ scopes: ["https://www.googleapis.com/auth/cloud-platform"] }),
+    /** Log in with OS Login instead of the `ssh-keys` metadata (per-instance `enable-oslogin`). */
+    osLogin: boolish.default(false),
+    /** A firewall rule admitting tcp:22 to the slice's network tag from these ranges, or none (create false). */
+    firewall: z
+        .object({
+            create: boolish.default(true),
+            sourceRanges: z.array(z.string().min(1)).default([]),
+        })
+        .default({ create: true, sourceRanges: [] }),
     labels: z
         .record(
             z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, "label keys: lowercase letters, digits, _ or -"),
@@ -122,6 +133,10 @@ export const bucketSchema = z.object({
         .string()
         .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, "must be object-name segments without leading or trailing '/'")
         .default("sft_match_official"),
+    /** Delete noncurrent object versions after this many days. */
+    noncurrentVersionDays: intish(0, 3650).default(7),
+    /** Import the existing bucket into this stack (after `pulumi destroy` retained it) instead of creating it. */
+    adopt: boolish.default(false),
 });
 
 export const wandbSchema = z
@@ -221,6 +236,13 @@ export const evalSchema = z.object({
     graceSeconds: intish(0, 3600).default(30),
 });
 
+export const projectSchema = z
+    .object({
+        /** Enable the TPU, Compute, IAM and Storage APIs (never disabled on destroy). */
+        enableServices: boolish.default(true),
+    })
+    .default({ enableServices: true });
+
 export const localTargetSchema = z.object({
     /** One entry per worker, in worker order. */
     hosts: z.array(z.object({ host: z.string().min(1), port: intish(1, 65535).default(22) })).min(1),
@@ -237,6 +259,7 @@ export const stackSchema = z.object({
     repos: z.object({ mllmJax: repoSchema, miniOneRec: repoSchema }),
     env: envSchema.default(envSchema.parse({})),
     bucket: bucketSchema.default(bucketSchema.parse({})),
+    project: projectSchema,
     wandb: wandbSchema,
     train: trainSchema.optional(),
     eval: evalSchema.optional(),

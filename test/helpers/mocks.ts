@@ -6,6 +6,8 @@ export interface Recorded {
     readonly type: string;
     readonly name: string;
     readonly inputs: Record<string, any>;
+    /** The ID passed with the `import` resource option (or to a `.get`), if any. */
+    readonly id?: string;
 }
 
 export const FAKE_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForMockTestsOnly00000000000000000";
@@ -48,9 +50,12 @@ export class StackMocks implements pulumi.runtime.Mocks {
     ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id || undefined });
         const state: Record<string, any> = { ...args.inputs };
         switch (args.type) {
+            case "gcp:serviceaccount/account:Account":
+                state.email = `${args.inputs.accountId}@${args.inputs.project}.iam.gserviceaccount.com`;
+                break;
             case "gcp:tpu/v2Vm:V2Vm":
                 state.state = "READY";
                 state.networkEndpoints = Array.from({ length: this.workers }, (_, i) => ({

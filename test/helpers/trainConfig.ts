@@ -26,3 +26,17 @@ export function asPulumiConfig(values: Record<string, unknown>): Record<string, 
 export function clone<T>(value: T): T {
     return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/** The deploying machine's address, which every user sets like gcp:project (the stack files name none). */
+export const DEPLOYER_RANGES = ["198.51.100.7/32"];
+
+/** A stack file's values: untyped YAML that tests reshape freely, the way users edit it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the point is to write any shape, valid or not
+export type StackValues = Record<string, any>;
+
+/** What a user sets before `pulumi up` beyond the checked-in file: the firewall's source ranges. */
+export function withUserSettings(values: StackValues): StackValues {
+    const tpu = (values.tpu ?? {}) as StackValues;
+    values.tpu = { ...tpu, firewall: { ...(tpu.firewall ?? {}), sourceRanges: [...DEPLOYER_RANGES] } };
+    return values;
+}

@@ -1,0 +1,92 @@
+// Builds the train or eval stack from the checked-in stack file under Pulumi mocks, with the settings every
+// user adds (gcp:project, the W&B key, the firewall's source ranges) and an optional change, and waits for
+// every resource to be registered. The eval stack reads a mocked train stack and an in-memory bucket that
+// hold one of calc.py's reference cases, so its cross-check passes.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { asPulumiConfig, clone, REPO_ROOT, stackFileValues, StackValues, withUserSettings } from "./trainConfig";
+import { EvalAnswers, StackMocks } from "./mocks";
+import { objects } from "./fakeStorage";
+
+export const PROJECT = "my-proj";
+export const BUCKET = "my-proj-mllm-jax-artifacts";
+const CASE = path.join(REPO_ROOT, "test", "fixtures", "calc-examples", "c03_rank_boundaries");
+
+/** The train stack's `runs` output as the eval stack reads it. */
+export function trainRunsOutput(bucket = BUCKET) {
+    return {
+        office: {
+            checkpoints: {
+                best: {
+                    uri: `gs://${bucket}/sft_match_official/office/sft_state_best.msgpack`,
+                    size: 3560000000,
+                    crc32c: "IcOvzQ==",
+                },
+            },
+        },
+        industrial: {
+            checkpoints: {
+                last: {
+                    uri: `gs://${bucket}/sft_match_official/industrial/sft_state_last.msgpack`,
+                    size: 3560000001,
+                    crc32c: "AAAAAA==",
+                },
+            },
+        },
+    };
+}
+
+function referenceAnswers(): EvalAnswers {
+    const expected = JSON.parse(fs.readFileSync(path.join(CASE, "expected.json"), "utf8"));
+    const keyed = (values: number[]) =>
+        Object.fromEntries(expected.k.map((k: number, i: number) => [String(k), values[i]]));
+    return {
+        calcTail: fs.readFileSync(path.join(CASE, "expected.txt"), "utf8"),
+        metrics: {
+            hr: keyed(expected.hr),
+            ndcg: keyed(expected.ndcg),
+            topk: expected.k,
+            n_samples: expected.n,
+            n_beams: expected.n_beam,
+            invalid_prediction_count: expected.invalid,
+        },
+        wandbUrl: "https://wandb.ai/entity/minionerec-sid-sft/runs/9cl15w2e",
+    };
+}
+
+/** Puts the eval artifacts the cross-check reads back into the in-memory bucket (install fakeStorage first). */
+export function seedEvalArtifacts(bucket = BUCKET): void {
+    const predictions = fs.readFileSync(path.join(CASE, "predictions.json"));
+    const items = fs.readFileSync(path.join(CASE, "items.txt"));
+    for (const run of ["office", "industrial"]) {
+        objects.set(`gs://${bucket}/sft_match_official/eval/${run}/eval_predictions.json`, predictions);
+        objects.set(`gs://${bucket}/sft_match_official/eval/${run}/items.txt`, items);
+    }
+}
+
+export async function buildStack(
+    role: "train" | "eval",
+    mutate?: (values: StackValues) => void,
+): Promise<{ mocks: StackMocks; outputs: StackValues }> {
+    const mocks = role === "train" ? new StackMocks() : new StackMocks(0, 1);
+    if (role === "eval") {
+        mocks.trainStackOutputs = { runs: trainRunsOutput() };
+        mocks.evalAnswers = referenceAnswers();
+    }
+    await pulumi.runtime.setMocks(mocks, "tpu-sft", role, false);
+    const values = withUserSettings(clone(stackFileValues(role)));
+    mutate?.(values);
+    pulumi.runtime.setAllConfig(
+        { ...asPulumiConfig(values), "gcp:project": PROJECT, "tpu-sft:wandbApiKey": "k0123456789" },
+        ["tpu-sft:wandbApiKey"],
+    );
+    const { readStackConfig } = await import("../../components/config/readStackConfig");
+    const { config, secrets } = readStackConfig();
+    const outputs =
+        role === "train"
+            ? (await import("../../components/trainStack")).trainStack(config, secrets)
+            : await (await import("../../components/evalStack")).evalStack(config, secrets);
+    const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<StackValues> }).promise();
+    return { mocks, outputs: resolved };
+}
