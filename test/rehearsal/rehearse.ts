@@ -9,7 +9,7 @@ import { mustRun, resourceSummary, run } from "./cli";
 import { listObjects, readObjectText } from "./emulator";
 import { switchIndustrialToBest, writeConfig } from "./stackConfigs";
 import { BUCKET, ROOT, setUpWorld, World } from "./world";
-import { parseCalcPyStdout } from "../../components/metrics/calc";
+import { parseCalcPyStdout } from "../../components/metrics/calcPyStdout";
 
 const checks: { name: string; ok: boolean; detail: string }[] = [];
 function check(name: string, ok: boolean, detail: string): void {
