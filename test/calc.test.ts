@@ -14,7 +14,6 @@
  * [a.json,b.json], numbers).
  */
 import * as assert from "assert";
-import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -40,11 +39,8 @@ import {
 import { resolveItemPath } from "../scripts/calc/inputFiles";
 import { formatNumpyArray } from "../scripts/calc/numpyFormat";
 import { formatCalcPyStdout, formatPythonIntList } from "../scripts/calc/render";
+import { EXAMPLES_DIR, runCli, runPython, runStandIn, STAND_IN } from "./helpers/calcCli";
 
-const REPO_ROOT = path.resolve(__dirname, "..");
-const EXAMPLES_DIR = path.join(__dirname, "fixtures", "calc-examples");
-const STAND_IN = path.join(__dirname, "fixtures", "minionerec", "calc.py");
-const CLI = path.join(REPO_ROOT, "scripts", "calc.ts");
 const FLOAT_TOLERANCE = 1e-12;
 /** numpy prints 8 significant decimals, so a parsed value of magnitude <= 1 is within 5e-9 of the true one. */
 const PRINT_TOLERANCE = 5e-9;
@@ -112,31 +108,6 @@ function assertClose(actual: readonly number[], expected: readonly number[], tol
         const want = expected[i] as number;
         assert.ok(Math.abs(value - want) <= tolerance, `${label}[${i}]: got ${value}, want ${want} (±${tolerance})`);
     });
-}
-
-function runPython(args: readonly string[], input?: string, cwd?: string): SpawnSyncReturns<string> {
-    const result = spawnSync("python3", args, {
-        cwd,
-        input,
-        encoding: "utf8",
-        // UTF-8 for open() and stdout regardless of the machine's locale, like upstream on a UTF-8 host.
-        env: { ...process.env, PYTHONUTF8: "1", PYTHONDONTWRITEBYTECODE: "1" },
-    });
-    if (result.error) throw result.error;
-    return result;
-}
-
-function runStandIn(pathArg: string, itemPathArg: string): SpawnSyncReturns<string> {
-    return runPython([STAND_IN, "--path", pathArg, "--item_path", itemPathArg]);
-}
-
-function runCli(args: readonly string[]): SpawnSyncReturns<string> {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", CLI, ...args], {
-        cwd: REPO_ROOT,
-        encoding: "utf8",
-    });
-    if (result.error) throw result.error;
-    return result;
 }
 
 /** Call a function of the stand-in module with JSON arguments and return its JSON result. */

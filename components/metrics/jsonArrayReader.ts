@@ -50,18 +50,18 @@ function isWhitespace(byte: number): boolean {
 }
 
 /** How a top-level value that is not an array starts, named like describeJsonType names parsed values. */
-function describeFirstByte(byte: number, next: number | undefined): string {
+function describeFirstByte(byte: number): string {
     if (byte === OPEN_OBJECT) return "object";
     if (byte === QUOTE) return "string";
     if (byte === 0x74 || byte === 0x66) return describeJsonType(true);
     if (byte === 0x6e) return describeJsonType(null);
     if (byte === 0x4e) return describeJsonType(NaN);
     if (byte === 0x49) return describeJsonType(Infinity);
-    if (byte === 0x2d && next === 0x49) return describeJsonType(-Infinity);
     return "number";
 }
 
-type State = "start" | "open" | "element" | "done";
+/** "minus": the input starts with '-', and the next byte tells -Infinity from a number. */
+type State = "start" | "minus" | "open" | "element" | "done";
 
 /**
  * Feed chunks with push() and finish with end(). Each call returns the elements completed so far, in order.
@@ -128,19 +128,25 @@ export class JsonArrayReader {
                 if (isWhitespace(byte)) {
                     i++;
                 } else if (this.state === "start") {
+                    if (byte === 0x2d) {
+                        this.state = "minus";
+                        i++;
+                        continue;
+                    }
+                    if (byte === 0xef && this.consumed + i === 0) {
+                        // Python's json.loads refuses a text that starts with U+FEFF (bytes EF BB BF) by name.
+                        throw this.syntaxError("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0);
+                    }
                     if (byte !== OPEN_ARRAY) {
-                        const offset = this.consumed + i;
-                        if (byte >= 0x80 || !/^[-0-9"{tfnNI]$/.test(String.fromCharCode(byte))) {
-                            throw this.syntaxError("Expecting value", offset);
+                        if (byte >= 0x80 || !/^[0-9"{tfnNI]$/.test(String.fromCharCode(byte))) {
+                            throw this.syntaxError("Expecting value", this.consumed + i);
                         }
-                        throw new JsonArrayReadError(
-                            `must be an array of records, got ${describeFirstByte(byte, chunk[i + 1])}`,
-                            "not-array",
-                            offset,
-                        );
+                        throw this.notArray(describeFirstByte(byte), this.consumed + i);
                     }
                     this.state = "open";
                     i++;
+                } else if (this.state === "minus") {
+                    throw this.notArray(byte === 0x49 ? describeJsonType(-Infinity) : "number", this.consumed + i - 1);
                 } else if (this.state === "open") {
                     if (byte === CLOSE_ARRAY) {
                         this.state = "done";
@@ -161,7 +167,7 @@ export class JsonArrayReader {
 
     /** The input has ended: the array must be closed. */
     end(): void {
-        if (this.state === "start") throw this.syntaxError("Expecting value", this.consumed);
+        if (this.state === "start" || this.state === "minus") throw this.syntaxError("Expecting value", this.consumed);
         if (this.state !== "done") {
             const what = this.inString ? "Unterminated string" : "Unterminated array";
             throw this.syntaxError(`${what} (the input ends inside element ${this.elementIndex})`, this.consumed);
@@ -255,6 +261,10 @@ export class JsonArrayReader {
         }
         this.elementIndex++;
         return value;
+    }
+
+    private notArray(got: string, byteOffset: number): JsonArrayReadError {
+        return new JsonArrayReadError(`must be an array of records, got ${got}`, "not-array", byteOffset);
     }
 
     private syntaxError(reason: string, byteOffset: number): JsonArrayReadError {

@@ -4,6 +4,9 @@
  * else beyond JSON: not `nan`, `+Infinity`, `-NaN`, single quotes or trailing commas). Everything else is read
  * alike: the same number grammar and rounding (1e400 becomes Infinity in both), the same string escapes, control
  * characters in strings rejected, duplicate keys resolved to the last value, whitespace limited to space, tab, LF, CR.
+ * Two differences remain, and neither can change calc.py's results, which use only strings: an integer `-0` is -0
+ * here (Python's int 0 has no sign), and integers beyond 2^53 are rounded to float64. Error messages use Python
+ * 3.11's wording and offsets (in UTF-16 code units, which equal Python's for BMP text).
  */
 
 /** Text that Python's json module would refuse, with Python's wording and a 1-based line and column. */
@@ -46,6 +49,7 @@ class PythonJsonParser {
     constructor(private readonly text: string) {}
 
     parseDocument(): unknown {
+        if (this.text.startsWith("\ufeff")) throw this.error("Unexpected UTF-8 BOM (decode using utf-8-sig)", 0);
         let value: unknown;
         try {
             value = this.parseValue();
@@ -139,7 +143,7 @@ class PythonJsonParser {
                     const next = text[i + 1] as string;
                     if (next === "u") {
                         if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6)))
-                            throw this.error("Invalid \\uXXXX escape", i);
+                            throw this.error("Invalid \\uXXXX escape", i + 1);
                         i += 5;
                     } else if ('"\\/bfnrt'.includes(next)) {
                         i += 1;
@@ -167,8 +171,6 @@ class PythonJsonParser {
             this.index++;
             if (c === "]") return values;
             if (c !== ",") throw this.error("Expecting ',' delimiter", this.index - 1);
-            this.skipWhitespace();
-            if (this.text[this.index] === "]") throw this.error("Illegal trailing comma before end of array");
         }
     }
 
@@ -201,7 +203,6 @@ class PythonJsonParser {
             if (c === "}") return object;
             if (c !== ",") throw this.error("Expecting ',' delimiter", this.index - 1);
             this.skipWhitespace();
-            if (this.text[this.index] === "}") throw this.error("Illegal trailing comma before end of object");
         }
     }
 }
