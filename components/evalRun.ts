@@ -8,7 +8,8 @@ import { remote, types } from "@pulumi/command";
 import { EvalRunConfig } from "./config/schema";
 import { HandedOffCheckpoint } from "./evalCheckpoints";
 import { BucketReaderOptions, readObject } from "./metrics/bucketReader";
-import { assertRecordList, computeCalcMetrics, parseCalcPyStdout } from "./metrics/calc";
+import { assertRecordList, computeCalcMetrics } from "./metrics/calc";
+import { parseCalcPyStdout } from "./metrics/calcPyStdout";
 import { Agreement, crossCheck, fromCalcPy, fromEvaluator, fromTypeScript } from "./metrics/crossCheck";
 import {
     artifactsCommand,

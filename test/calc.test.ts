@@ -1,8 +1,10 @@
 /**
- * Tests for the calc.py port (components/metrics/calc.ts), its CLI (scripts/calc.ts) and the pure-Python stand-in
- * for upstream calc.py (test/fixtures/minionerec/calc.py).
+ * Tests for the calc.py port (components/metrics/: calc.ts, pythonText.ts, calcPyStdout.ts), its rendering of
+ * calc.py's stdout (scripts/calc/render.ts, numpyFormat.ts), its CLI (scripts/calc.ts) and the pure-Python stand-in
+ * for upstream calc.py (test/fixtures/minionerec/calc.py). The CLI's input edge cases (Python JSON, streaming,
+ * a closed stdout) are in calcInput.test.ts.
  *
- * Ground truth comes from two places. The reference cases in ../shared/calc-examples were produced by the real
+ * Ground truth comes from two places. The reference cases in test/fixtures/calc-examples were produced by the real
  * upstream calc.py with numpy. The hand-written cases use expectations derived independently, as 1/log2(rank+1)
  * per hit averaged over n. The numpy formatting is checked in three ways: fixed strings, the reference stdout, and
  * a cross-check against the stand-in, whose formatter is built differently (Python repr and '%e', not Dragon4).
@@ -12,7 +14,6 @@
  * [a.json,b.json], numbers).
  */
 import * as assert from "assert";
-import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -22,27 +23,24 @@ import {
     CalcEvaluation,
     CalcInputError,
     CalcMetrics,
-    CalcStdoutParseError,
     computeCalcMetrics,
     cpythonLn,
     evaluateCalc,
     evaluateCalcFiles,
-    formatCalcPyStdout,
-    formatNumpyArray,
-    formatPythonIntList,
+} from "../components/metrics/calc";
+import { CalcStdoutParseError, parseCalcPyStdout } from "../components/metrics/calcPyStdout";
+import {
     normaliseBeam,
     normaliseTarget,
-    parseCalcPyStdout,
     parseItemCatalog,
     pythonStrip,
-    resolveItemPath,
     splitUniversalNewlines,
-} from "../components/metrics/calc";
+} from "../components/metrics/pythonText";
+import { resolveItemPath } from "../scripts/calc/inputFiles";
+import { formatNumpyArray } from "../scripts/calc/numpyFormat";
+import { formatCalcPyStdout, formatPythonIntList } from "../scripts/calc/render";
+import { EXAMPLES_DIR, runCli, runPython, runStandIn, STAND_IN } from "./helpers/calcCli";
 
-const REPO_ROOT = path.resolve(__dirname, "..");
-const EXAMPLES_DIR = path.resolve(__dirname, "../../shared/calc-examples");
-const STAND_IN = path.join(__dirname, "fixtures", "minionerec", "calc.py");
-const CLI = path.join(REPO_ROOT, "scripts", "calc.ts");
 const FLOAT_TOLERANCE = 1e-12;
 /** numpy prints 8 significant decimals, so a parsed value of magnitude <= 1 is within 5e-9 of the true one. */
 const PRINT_TOLERANCE = 5e-9;
@@ -112,31 +110,6 @@ function assertClose(actual: readonly number[], expected: readonly number[], tol
     });
 }
 
-function runPython(args: readonly string[], input?: string, cwd?: string): SpawnSyncReturns<string> {
-    const result = spawnSync("python3", args, {
-        cwd,
-        input,
-        encoding: "utf8",
-        // UTF-8 for open() and stdout regardless of the machine's locale, like upstream on a UTF-8 host.
-        env: { ...process.env, PYTHONUTF8: "1", PYTHONDONTWRITEBYTECODE: "1" },
-    });
-    if (result.error) throw result.error;
-    return result;
-}
-
-function runStandIn(pathArg: string, itemPathArg: string): SpawnSyncReturns<string> {
-    return runPython([STAND_IN, "--path", pathArg, "--item_path", itemPathArg]);
-}
-
-function runCli(args: readonly string[]): SpawnSyncReturns<string> {
-    const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", CLI, ...args], {
-        cwd: REPO_ROOT,
-        encoding: "utf8",
-    });
-    if (result.error) throw result.error;
-    return result;
-}
-
 /** Call a function of the stand-in module with JSON arguments and return its JSON result. */
 function callStandIn(expression: string, input: unknown): unknown {
     const script =
@@ -186,12 +159,14 @@ function writeCase(name: string, records: unknown, itemText: string): { predicti
 // reference cases computed by upstream calc.py
 // ---------------------------------------------------------------------------------------------------------------
 
-describe("calc.py reference cases (../shared/calc-examples)", () => {
+describe("calc.py reference cases (test/fixtures/calc-examples)", () => {
     const dirs = listReferenceDirs();
 
-    it("the reference directory exists and holds cases", () => {
-        assert.ok(fs.existsSync(EXAMPLES_DIR), `missing ${EXAMPLES_DIR}`);
-        assert.ok(dirs.length > 0, `no case directories in ${EXAMPLES_DIR}`);
+    it("the reference directory holds the three recorded cases", () => {
+        assert.deepStrictEqual(
+            dirs.map((dir) => path.basename(dir)),
+            ["c01_all_hits_rank1", "c03_rank_boundaries", "c08_n1"],
+        );
     });
 
     for (const dir of dirs) {

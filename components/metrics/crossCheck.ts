@@ -5,7 +5,8 @@
  * stack with a side-by-side table.
  */
 import { EvaluatorMetrics } from "../steps/results";
-import { CalcMetrics, ParsedCalcPyStdout } from "./calc";
+import { CalcMetrics } from "./calc";
+import { ParsedCalcPyStdout } from "./calcPyStdout";
 
 export interface MetricSource {
     readonly name: string;

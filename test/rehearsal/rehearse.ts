@@ -10,10 +10,10 @@ import { listObjects, readObjectText } from "./emulator";
 import { switchIndustrialToBest, writeConfig } from "./stackConfigs";
 import { readStepTimings, summarizeSteps } from "./stepTimings";
 import { BUCKET, Json, ROOT, setUpWorld, World } from "./world";
+import { parseCalcPyStdout } from "../../components/metrics/calcPyStdout";
 
 /** The run names of the rehearsal's stacks (the checked-in stack files'), to group resources by step. */
 const RUN_NAMES = ["office", "industrial"];
-import { parseCalcPyStdout } from "../../components/metrics/calc";
 
 const checks: { name: string; ok: boolean; detail: string }[] = [];
 function check(name: string, ok: boolean, detail: string): void {
