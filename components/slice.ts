@@ -8,8 +8,10 @@ import { StackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { SshKeyPair } from "./sshKeyPair";
 import { StaticHosts } from "./staticHosts";
-import { StorageEnv } from "./steps/remoteScripts";
+import { StorageEnv } from "./steps/stepScript";
 import { TpuVm } from "./tpuVm";
+import { EVAL_RUN_STEPS } from "./evalRun";
+import { TRAIN_RUN_STEPS } from "./trainRun";
 import { WorkerBootstrap } from "./workerBootstrap";
 import { workerConnection, WorkerHosts } from "./workerHosts";
 
@@ -72,8 +74,10 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets): Slic
             miniOneRec: config.repos.miniOneRec,
         },
         wandbApiKey: config.wandb.mode === "disabled" ? undefined : secrets.wandbApiKey,
+        steps: config.role === "train" ? TRAIN_RUN_STEPS : EVAL_RUN_STEPS,
     });
-    return { hosts, sshPublicKey: key.publicKey, connections, bootstrap };
+    // Every step after bootstrap connects with the host key identify pinned.
+    return { hosts, sshPublicKey: key.publicKey, connections: bootstrap.connections, bootstrap };
 }
 
 /** What defines the machines a run uses; part of every run id, so a new slice or pin re-runs the runs. */
