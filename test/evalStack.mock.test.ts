@@ -121,6 +121,16 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         );
         const hosts = new Set(mocks.ofType("command:remote:Command").map((c) => plain(c.inputs.connection).host));
         assert.deepStrictEqual([...hosts], ["34.1.2.10"]);
+        // The scripts of exactly the steps the eval runs use (and identify's and bootstrap's) are copied there.
+        assert.deepStrictEqual(
+            mocks
+                .ofType("command:remote:CopyToRemote")
+                .map((c) => c.name)
+                .sort(),
+            ["identify", "bootstrap", "download", "launch", "wait", "evalreport", "calc", "artifacts"]
+                .flatMap((step) => [`bootstrap-copy-${step}-w0`, `bootstrap-copy-${step}-lib-w0`])
+                .sort(),
+        );
     });
 
     it("downloads each run's checkpoint from the train stack's output with its size and crc32c, into the eval config's path", async () => {
