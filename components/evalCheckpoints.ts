@@ -4,25 +4,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { CheckpointRef, checkpointRefSchema } from "./checkpointRef";
 import { CheckpointKind, EvalRunConfig } from "./config/schema";
 import { CONFIG_NAMESPACE } from "./config/loadConfig";
 
-export interface HandedOffCheckpoint {
-    readonly uri: string;
-    readonly size: number;
-    readonly crc32c: string;
-}
+export type CheckpointCatalog = Readonly<Record<string, Partial<Record<CheckpointKind, CheckpointRef>>>>;
 
-export type CheckpointCatalog = Readonly<Record<string, Partial<Record<CheckpointKind, HandedOffCheckpoint>>>>;
-
-const handedOff = z.object({
-    uri: z.string().startsWith("gs://"),
-    size: z.number().int().positive(),
-    crc32c: z.string(),
-});
 const trainRunsOutput = z.record(
     z.string(),
-    z.object({ checkpoints: z.object({ best: handedOff.optional(), last: handedOff.optional() }) }),
+    z.object({
+        checkpoints: z.object({ best: checkpointRefSchema.optional(), last: checkpointRefSchema.optional() }),
+    }),
 );
 
 /** The checkpoint of every eval run, or one error listing each run that has none, with what exists. */
@@ -30,9 +22,9 @@ export function matchEvalCheckpoints(
     runs: readonly EvalRunConfig[],
     catalog: CheckpointCatalog,
     source: string,
-): Record<string, HandedOffCheckpoint> {
+): Record<string, CheckpointRef> {
     const problems: string[] = [];
-    const matched: Record<string, HandedOffCheckpoint> = {};
+    const matched: Record<string, CheckpointRef> = {};
     runs.forEach((run, i) => {
         const found = catalog[run.trainRun]?.[run.checkpoint];
         if (found) {
@@ -65,6 +57,7 @@ export async function readTrainStackCheckpoints(stackName: string): Promise<Chec
         throw new Error(
             `could not read the train stack "${stackName}": ${(err as Error).message}. ` +
                 `Fix: deploy it first (pulumi up --stack train), or point eval.trainStack at the right stack (on a file backend: organization/tpu-sft/<stack>)`,
+            { cause: err },
         );
     }
     if (value === undefined) {

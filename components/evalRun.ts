@@ -5,39 +5,30 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
+import { CheckpointRef, gcsUri } from "./checkpointRef";
 import { EvalRunConfig } from "./config/schema";
-import { HandedOffCheckpoint } from "./evalCheckpoints";
 import { BucketReaderOptions, readObject } from "./metrics/bucketReader";
 import { assertRecordList, computeCalcMetrics } from "./metrics/calc";
 import { parseCalcPyStdout } from "./metrics/calcPyStdout";
 import { Agreement, crossCheck, fromCalcPy, fromEvaluator, fromTypeScript } from "./metrics/crossCheck";
-import {
-    artifactsCommand,
-    calcCommand,
-    downloadCommand,
-    evalReportCommand,
-    gcsUri,
-    JobTiming,
-    launchCommand,
-    StorageEnv,
-    waitCommand,
-} from "./steps/remoteScripts";
-import {
-    artifactsResult,
-    ArtifactsResult,
-    calcResult,
-    downloadResult,
-    evalReportResult,
-    parseStepResult,
-    waitResult,
-} from "./steps/results";
-import { runId, wallSeconds } from "./trainRun";
+import { runId } from "./runIdentity";
+import { artifactsCommand, ArtifactsResult, artifactsResult } from "./steps/artifacts";
+import { calcCommand, calcResult } from "./steps/calc";
+import { downloadCommand, downloadResult } from "./steps/download";
+import { evalReportCommand, evalReportResult } from "./steps/evalreport";
+import { launchCommand } from "./steps/launch";
+import { parseStepResult } from "./steps/stepResult";
+import { StorageEnv } from "./steps/stepScript";
+import { JobTiming, waitCommand, waitResult, wallSeconds } from "./steps/wait";
+
+/** The steps an eval run uses on its host (WorkerBootstrap copies them). */
+export const EVAL_RUN_STEPS = ["download", "launch", "wait", "evalreport", "calc", "artifacts"] as const;
 
 export interface EvalRunArgs {
     readonly run: EvalRunConfig;
     /** The single host's connection. */
     readonly connection: pulumi.Output<types.input.remote.ConnectionArgs>;
-    readonly checkpoint: HandedOffCheckpoint;
+    readonly checkpoint: CheckpointRef;
     /** What must finish first (bootstrap, the previous eval run: they share the TPU). */
     readonly after: readonly pulumi.Resource[];
     /** Everything else that defines the run (commits, env pins, slice). */
@@ -61,7 +52,7 @@ export interface EvalRunOutputs {
     readonly hr: Record<string, number>;
     readonly ndcg: Record<string, number>;
     readonly wandbUrl: string;
-    readonly checkpoint: HandedOffCheckpoint;
+    readonly checkpoint: CheckpointRef;
     readonly artifacts: Record<string, string>;
     readonly agreement: { agree: true; maxAbsDiff: number; sources: string[]; table: string };
     readonly evalSeconds: number;
@@ -105,21 +96,20 @@ export class EvalRun extends pulumi.ComponentResource {
             { name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] },
             { ...args.identity, checkpoint: args.checkpoint, itemFile: run.itemFile, wandb: args.wandbMode },
         );
-        const command = (step: string, create: pulumi.Input<string>, dependsOn: pulumi.Resource[], timeout = "60m") =>
+        // Each step's time limit is enforced on the host (lib.sh); the provider enforces none.
+        const command = (step: string, create: pulumi.Input<string>, dependsOn: pulumi.Resource[]) =>
             new remote.Command(
                 `${name}-${step}`,
                 { connection, create, addPreviousOutputInEnv: false },
-                { parent: this, dependsOn, customTimeouts: { create: timeout, update: timeout } },
+                { parent: this, dependsOn },
             );
 
         const download = command(
             "download",
             downloadCommand({
-                srcUri: args.checkpoint.uri,
+                checkpoint: args.checkpoint,
                 config: run.config,
                 kind: run.checkpoint,
-                size: args.checkpoint.size,
-                crc32c: args.checkpoint.crc32c,
                 storageEnv: args.storageEnv,
             }),
             [...args.after],

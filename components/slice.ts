@@ -16,8 +16,10 @@ import { SliceServiceAccount } from "./sliceServiceAccount";
 import { SshFirewall } from "./sshFirewall";
 import { SshKeyPair } from "./sshKeyPair";
 import { StaticHosts } from "./staticHosts";
-import { StorageEnv } from "./steps/remoteScripts";
+import { StorageEnv } from "./steps/stepScript";
 import { TpuVm } from "./tpuVm";
+import { EVAL_RUN_STEPS } from "./evalRun";
+import { TRAIN_RUN_STEPS } from "./trainRun";
 import { WorkerBootstrap } from "./workerBootstrap";
 import { workerConnection, WorkerHosts } from "./workerHosts";
 
@@ -148,8 +150,10 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
             miniOneRec: config.repos.miniOneRec,
         },
         wandbApiKey: config.wandb.mode === "disabled" ? undefined : secrets.wandbApiKey,
+        steps: config.role === "train" ? TRAIN_RUN_STEPS : EVAL_RUN_STEPS,
     });
-    return { hosts, sshPublicKey: key.publicKey, connections, bootstrap, access };
+    // Every step after bootstrap connects with the host key identify pinned.
+    return { hosts, sshPublicKey: key.publicKey, connections: bootstrap.connections, bootstrap, access };
 }
 
 /** The VMs' service account (created, or given by email) and its bucket grants. */

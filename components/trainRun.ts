@@ -3,21 +3,21 @@
  * launch on every worker at once → wait on every worker → locate the checkpoints on every worker →
  * upload each requested checkpoint from the one worker that holds it, verified by size and crc32c.
  */
-import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
+import { CheckpointRef, gcsUri } from "./checkpointRef";
 import { CheckpointKind, TrainRunConfig } from "./config/schema";
+import { runId } from "./runIdentity";
 import { pickCheckpointHolder } from "./steps/checkpointHolder";
-import {
-    gcsUri,
-    JobTiming,
-    launchCommand,
-    locateCommand,
-    StorageEnv,
-    uploadCommand,
-    waitCommand,
-} from "./steps/remoteScripts";
-import { locateResult, parseStepResult, uploadResult, waitResult, WaitResult } from "./steps/results";
+import { launchCommand } from "./steps/launch";
+import { locateCommand, locateResult } from "./steps/locate";
+import { parseStepResult } from "./steps/stepResult";
+import { StorageEnv } from "./steps/stepScript";
+import { uploadCommand, uploadResult } from "./steps/upload";
+import { JobTiming, waitCommand, waitResult, wallSeconds } from "./steps/wait";
+
+/** The steps a train run uses on the workers (WorkerBootstrap copies them). */
+export const TRAIN_RUN_STEPS = ["launch", "wait", "locate", "upload"] as const;
 
 export interface TrainRunArgs {
     readonly run: TrainRunConfig;
@@ -35,40 +35,11 @@ export interface TrainRunArgs {
     readonly storageEnv: StorageEnv;
 }
 
-export interface UploadedCheckpoint {
-    readonly uri: string;
-    readonly size: number;
-    readonly crc32c: string;
-}
-
-/** A stable id for a run's inputs: `<name>-<12 hex>`; no timestamps, so unchanged config means the same id. */
-export function runId(run: TrainRunConfig, identity: Readonly<Record<string, unknown>>): string {
-    const digest = crypto.createHash("sha256").update(stableJson({ run, identity })).digest("hex").slice(0, 12);
-    return `${run.name}-${digest}`;
-}
-
-export function stableJson(value: unknown): string {
-    if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
-    if (value !== null && typeof value === "object") {
-        const entries = Object.keys(value as Record<string, unknown>)
-            .sort()
-            .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-            .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`);
-        return `{${entries.join(",")}}`;
-    }
-    return JSON.stringify(value);
-}
-
-/** Wall time from the first worker's start to the last worker's exit. */
-export function wallSeconds(results: readonly WaitResult[]): number {
-    return Math.max(...results.map((r) => r.finishedAt)) - Math.min(...results.map((r) => r.startedAt));
-}
-
 export class TrainRun extends pulumi.ComponentResource {
     public readonly runId: string;
     /** The wait command of every worker: the next run on this slice starts after them. */
     public readonly waits: remote.Command[];
-    public readonly checkpoints: pulumi.Output<Partial<Record<CheckpointKind, UploadedCheckpoint>>>;
+    public readonly checkpoints: pulumi.Output<Partial<Record<CheckpointKind, CheckpointRef>>>;
     public readonly exitCodes: pulumi.Output<number[]>;
     public readonly process0Worker: pulumi.Output<number>;
     public readonly trainSeconds: pulumi.Output<number>;
@@ -169,7 +140,7 @@ export class TrainRun extends pulumi.ComponentResource {
                     ),
                     addPreviousOutputInEnv: false,
                 },
-                { parent: this, dependsOn: locates, customTimeouts: { create: "60m", update: "60m" } },
+                { parent: this, dependsOn: locates },
             );
             return {
                 kind,

@@ -1,46 +1,156 @@
 /**
- * Bootstrap on every worker of a slice, in parallel: pinned repos, the Python env and the W&B key.
+ * Makes every worker of a slice ready, in parallel, and knows who they are:
+ *   1. identify: the worker's hostname and SSH host key, over a connection that carries no secret;
+ *   2. the hostnames are checked against the slice (TPU VM workers are `t1v-n-<id>-w-<index>`), and the host
+ *      key is pinned (`connection.hostKey`) on every later connection, so an address recycled to another
+ *      machine is refused by SSH before anything, the W&B key included, is sent;
+ *   3. the step scripts are copied to the worker (remote.CopyToRemote, one directory per step and digest);
+ *   4. bootstrap: pinned repos, the Python env, and the W&B key merged into ~/.env from stdin.
  * Safe to re-run; a worker that is already set up answers in seconds.
  */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
-import { BootstrapInputs, bootstrapCommand } from "./steps/remoteScripts";
-import { BootstrapResult, bootstrapResult, parseStepResult } from "./steps/results";
+import { BootstrapInputs, bootstrapCommand, BootstrapResult, bootstrapResult } from "./steps/bootstrap";
+import {
+    checkWorkerIdentity,
+    identifyCommand,
+    IdentifyResult,
+    identifyResult,
+    TPU_WORKER_HOSTNAME_PREFIX,
+} from "./steps/identify";
+import { parseStepResult } from "./steps/stepResult";
+import { StepName, stepShipment } from "./steps/stepScript";
+
+/** Every step a run may use, after bootstrap. */
+export const RUN_STEPS: readonly StepName[] = [
+    "launch",
+    "wait",
+    "locate",
+    "upload",
+    "download",
+    "evalreport",
+    "calc",
+    "artifacts",
+];
 
 export interface WorkerBootstrapArgs {
-    /** One connection per worker, in worker order. */
+    /** One connection per worker, in worker order (no host key: identify reads it). */
     readonly connections: readonly pulumi.Output<types.input.remote.ConnectionArgs>[];
     readonly inputs: Omit<BootstrapInputs, "wandbKeyOnStdin">;
-    /** The W&B API key (secret), written to ~/.env from stdin; absent when W&B is off. */
-    readonly wandbApiKey?: pulumi.Output<string>;
+    /** The W&B API key (secret), merged into ~/.env from stdin; absent when W&B is off. */
+    readonly wandbApiKey?: pulumi.Input<string>;
+    /** The steps the runs on this slice use, copied to every worker. Default: all of RUN_STEPS. */
+    readonly steps?: readonly StepName[];
+    /** Worker i must be named `<prefix><id>-w-<i>`, one `<id>` for the slice. Default `t1v-n-` (TPU VMs). */
+    readonly hostnamePrefix?: string;
+    /** The port sshd listens on inside each host, for identify's ssh-keyscan. Default 22. */
+    readonly sshPort?: number;
+    /**
+     * Anything that changes when the machines are replaced (a VM id or creation time): identify runs again,
+     * and with a new host key every copy is made again. Without it, identify re-runs when an address changes.
+     */
+    readonly machineKey?: pulumi.Input<string>;
+}
+
+/** A FileAsset path relative to the program's directory, as Pulumi resolves asset paths. */
+function assetPath(file: string): string {
+    return path.relative(process.cwd(), file) || file;
 }
 
 export class WorkerBootstrap extends pulumi.ComponentResource {
     /** The bootstrap command of each worker; later steps on that worker depend on it. */
     public readonly commands: remote.Command[];
     public readonly results: pulumi.Output<BootstrapResult[]>;
+    /** What identify found on each worker (hostname and host key), checked against the slice. */
+    public readonly identities: pulumi.Output<IdentifyResult[]>;
+    /** One connection per worker with its identified host key pinned: every later step uses these. */
+    public readonly connections: pulumi.Output<types.input.remote.ConnectionArgs>[];
 
     constructor(name: string, args: WorkerBootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:steps:WorkerBootstrap", name, {}, opts);
-        const create = bootstrapCommand({ ...args.inputs, wandbKeyOnStdin: args.wandbApiKey !== undefined });
-        this.commands = args.connections.map(
-            (connection, worker) =>
-                new remote.Command(
-                    `${name}-w${worker}`,
-                    {
-                        connection,
-                        create,
-                        stdin: args.wandbApiKey ? args.wandbApiKey.apply((key) => `${key}\n`) : undefined,
-                        addPreviousOutputInEnv: false,
-                    },
-                    { parent: this, customTimeouts: { create: "90m", update: "90m" } },
+        const prefix = args.hostnamePrefix ?? TPU_WORKER_HOSTNAME_PREFIX;
+        const steps = args.steps ?? RUN_STEPS;
+
+        const ship = (
+            step: StepName,
+            worker: number,
+            connection: pulumi.Input<types.input.remote.ConnectionArgs>,
+            triggers: pulumi.Input<unknown>[],
+        ) =>
+            stepShipment(step).files.map(
+                (file) =>
+                    new remote.CopyToRemote(
+                        `${name}-copy-${step}${path.basename(file.local) === "lib.sh" ? "-lib" : ""}-w${worker}`,
+                        {
+                            connection,
+                            source: new pulumi.asset.FileAsset(assetPath(file.local)),
+                            remotePath: file.remote,
+                            triggers,
+                        },
+                        { parent: this },
+                    ),
+            );
+
+        const identifies = args.connections.map((connection, worker) => {
+            const copies = ship("identify", worker, connection, [
+                pulumi.unsecret(pulumi.output(connection).apply((c) => `${c.host}:${c.port ?? 22}`)),
+                args.machineKey ?? "",
+            ]);
+            return new remote.Command(
+                `${name}-identify-w${worker}`,
+                {
+                    connection,
+                    create: identifyCommand({ sshPort: args.sshPort }),
+                    triggers: args.machineKey !== undefined ? [args.machineKey] : undefined,
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: copies },
+            );
+        });
+        this.identities = pulumi
+            .all(
+                identifies.map((c, worker) =>
+                    c.stdout.apply((out) => parseStepResult(`identify on worker ${worker}`, out, identifyResult)),
                 ),
+            )
+            .apply((results) => {
+                checkWorkerIdentity(name, prefix, results);
+                return results;
+            });
+
+        this.connections = args.connections.map((connection, worker) =>
+            pulumi.all([connection, this.identities]).apply(([c, identities]) => ({
+                ...c,
+                hostKey: identities[worker].hostKey,
+            })),
         );
+
+        const create = bootstrapCommand({ ...args.inputs, wandbKeyOnStdin: args.wandbApiKey !== undefined });
+        this.commands = this.connections.map((connection, worker) => {
+            const hostKey = this.identities.apply((identities) => identities[worker].hostKey);
+            const copies = ["bootstrap" as const, ...steps].flatMap((step) =>
+                ship(step, worker, connection, [hostKey]),
+            );
+            return new remote.Command(
+                `${name}-w${worker}`,
+                {
+                    connection,
+                    create,
+                    stdin: args.wandbApiKey
+                        ? pulumi.secret(pulumi.output(args.wandbApiKey).apply((key) => `${key}\n`))
+                        : undefined,
+                    addPreviousOutputInEnv: false,
+                },
+                // Every later step on this worker depends on this command, and so on its script's copy.
+                { parent: this, dependsOn: copies },
+            );
+        });
         this.results = pulumi.all(
             this.commands.map((c, worker) =>
                 c.stdout.apply((out) => parseStepResult(`bootstrap on worker ${worker}`, out, bootstrapResult)),
             ),
         );
-        this.registerOutputs({ results: this.results });
+        this.registerOutputs({ results: this.results, identities: this.identities });
     }
 }

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, clone, REPO_ROOT, stackFileValues, withUserSettings } from "./helpers/trainConfig";
-import { EvalAnswers, plain, StackMocks } from "./helpers/mocks";
+import { EvalAnswers, plain, StackMocks, Untyped } from "./helpers/mocks";
 import { installFakeStorage, objects, removeFakeStorage } from "./helpers/fakeStorage";
 
 const CASE = path.resolve(REPO_ROOT, "test", "fixtures", "calc-examples", "c03_rank_boundaries");
@@ -57,7 +57,7 @@ function upstreamAnswers(): EvalAnswers {
 
 async function buildEvalStack(
     options: {
-        mutate?: (v: Record<string, any>) => void;
+        mutate?: (v: Record<string, Untyped>) => void;
         train?: Record<string, unknown> | null;
         answers?: EvalAnswers;
         mocks?: StackMocks;
@@ -78,7 +78,7 @@ async function buildEvalStack(
     const { evalStack } = await import("../components/evalStack");
     const { config, secrets } = readStackConfig();
     const outputs = await evalStack(config, secrets);
-    const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<any> }).promise();
+    const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<Untyped> }).promise();
     return { mocks, outputs: resolved };
 }
 
@@ -110,6 +110,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         assert.deepStrictEqual(
             names.sort(),
             [
+                "bootstrap-identify-w0",
                 "bootstrap-w0",
                 ...["office", "industrial"].flatMap((r) =>
                     ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait"].map(
@@ -120,6 +121,16 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         );
         const hosts = new Set(mocks.ofType("command:remote:Command").map((c) => plain(c.inputs.connection).host));
         assert.deepStrictEqual([...hosts], ["34.1.2.10"]);
+        // The scripts of exactly the steps the eval runs use (and identify's and bootstrap's) are copied there.
+        assert.deepStrictEqual(
+            mocks
+                .ofType("command:remote:CopyToRemote")
+                .map((c) => c.name)
+                .sort(),
+            ["identify", "bootstrap", "download", "launch", "wait", "evalreport", "calc", "artifacts"]
+                .flatMap((step) => [`bootstrap-copy-${step}-w0`, `bootstrap-copy-${step}-lib-w0`])
+                .sort(),
+        );
     });
 
     it("downloads each run's checkpoint from the train stack's output with its size and crc32c, into the eval config's path", async () => {
@@ -183,7 +194,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
     });
 
     it("rejects, before creating anything, an eval run whose train run or checkpoint kind the train stack does not output", async () => {
-        const train = trainRuns() as Record<string, any>;
+        const train = trainRuns() as Record<string, Untyped>;
         delete train.industrial.checkpoints.last;
         train.industrial.checkpoints.best = train.office.checkpoints.best;
         const mocks = new StackMocks(0, 1);

@@ -1,21 +1,22 @@
-// The remote step scripts, run for real by bash against four worker-like home directories on this machine,
-// with the stand-in MLLM-JAX repository (test/fixtures/standin) doing a real 4-process rendezvous. The
-// commands are the exact strings the Pulumi program sends over SSH; only SSH itself is left out here.
+// The remote step scripts, run for real by bash against worker-like home directories on this machine, with the
+// stand-in MLLM-JAX repository (test/fixtures/standin) doing a real 4-process rendezvous. The commands are the
+// exact strings the Pulumi program sends over SSH, and each home first receives the files the program copies
+// there (stepShipment, what remote.CopyToRemote sends); only SSH itself is left out. One tool is stood in for:
+// `ssh-keyscan` in the identify test, because no sshd runs on this machine.
 import * as assert from "assert";
-import { execFileSync, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { bootstrapCommand, BootstrapInputs, bootstrapResult } from "../components/steps/bootstrap";
 import { pickCheckpointHolder } from "../components/steps/checkpointHolder";
-import {
-    bootstrapCommand,
-    JobInputs,
-    launchCommand,
-    locateCommand,
-    waitCommand,
-} from "../components/steps/remoteScripts";
-import { bootstrapResult, launchResult, locateResult, parseStepResult, waitResult } from "../components/steps/results";
+import { checkWorkerIdentity, identifyCommand, identifyResult } from "../components/steps/identify";
+import { JobInputs, launchCommand, launchResult } from "../components/steps/launch";
+import { locateCommand, locateResult } from "../components/steps/locate";
+import { parseStepResult } from "../components/steps/stepResult";
+import { STEP_NAMES, stepShipment } from "../components/steps/stepScript";
+import { waitCommand, waitResult } from "../components/steps/wait";
 import { REPO_ROOT } from "./helpers/trainConfig";
 
 const WORKERS = 4;
@@ -23,6 +24,9 @@ const OFFICE_CONFIG =
     "projects/minionerec/sft/configs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32.yaml";
 const OFFICE_OUTPUT = "runs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32";
 const WANDB_CANARY = "canary0wandb0key0123456789abcdef01234567";
+const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyOfThisMachine000000000000000";
+const HOST = execFileSync("hostname", ["-s"], { encoding: "utf8" }).trim();
+const LIBTPU_LOCK = "/tmp/libtpu_lockfile";
 
 interface StepRun {
     readonly code: number | null;
@@ -41,17 +45,34 @@ function freePort(): Promise<number> {
     });
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function alive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
 describe("remote step scripts on worker-like directories (real bash, stand-in workload)", function () {
     this.timeout(120000);
     let work: string;
     let repos: { mllmJax: { url: string; commit: string }; miniOneRec: { url: string; commit: string } };
     let port: number;
-    const home = (w: number) => path.join(work, `w${w}`);
+    const started: ChildProcess[] = [];
+    const home = (w: number | string) => path.join(work, typeof w === "number" ? `w${w}` : w);
+    const git = (dir: string, ...args: string[]) =>
+        execFileSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], {
+            encoding: "utf8",
+        }).trim();
 
-    function env(w: number): NodeJS.ProcessEnv {
+    function env(h: string, w = 0): NodeJS.ProcessEnv {
         return {
             PATH: process.env.PATH,
-            HOME: home(w),
+            HOME: h,
+            GIT_CONFIG_NOSYSTEM: "1",
             TPU_WORKER_ID: String(w),
             TPU_WORKER_HOSTNAMES: Array(WORKERS).fill("127.0.0.1").join(","),
             STANDIN_COORDINATOR_PORT: String(port),
@@ -60,20 +81,49 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         };
     }
 
-    function runStep(w: number, command: string, stdin = ""): Promise<StepRun> {
-        return new Promise((resolve) => {
-            const child = spawn("sh", ["-c", command], { env: env(w), cwd: home(w) });
+    /** Runs a command as the provider would (sh -c), with a worker's home, after sending it the step files. */
+    function runIn(h: string, command: string, options: { stdin?: string; w?: number; path?: string } = {}) {
+        return new Promise<StepRun>((resolve) => {
+            const e = env(h, options.w);
+            if (options.path) e.PATH = `${options.path}:${e.PATH}`;
+            const child = spawn("sh", ["-c", command], { env: e, cwd: h });
             let stdout = "";
             let stderr = "";
             child.stdout.on("data", (d) => (stdout += d));
             child.stderr.on("data", (d) => (stderr += d));
             child.on("close", (code) => resolve({ code, stdout, stderr }));
-            child.stdin.end(stdin);
+            child.stdin.end(options.stdin ?? "");
         });
     }
-
+    const runStep = (w: number, command: string, stdin = "") => runIn(home(w), command, { stdin, w });
     const all = (command: (w: number) => string) =>
         Promise.all(Array.from({ length: WORKERS }, (_, w) => runStep(w, command(w))));
+
+    /** What remote.CopyToRemote puts on a host: each step's directory with its script and lib.sh. */
+    function shipSteps(h: string): void {
+        fs.mkdirSync(h, { recursive: true });
+        for (const step of STEP_NAMES) {
+            for (const file of stepShipment(step).files) {
+                fs.mkdirSync(path.dirname(path.join(h, file.remote)), { recursive: true });
+                fs.copyFileSync(file.local, path.join(h, file.remote));
+            }
+        }
+    }
+
+    const bootInputs = (overrides: Partial<BootstrapInputs> = {}): BootstrapInputs => ({
+        mode: "system-python",
+        condaEnv: "mllm-jax",
+        python: "3.12",
+        jax: "0.9.0",
+        libtpu: "0.0.34",
+        minicondaUrl: "https://example.invalid/m.sh",
+        jaxReleasesUrl: "https://example.invalid/j",
+        torchIndexUrl: "https://example.invalid/t",
+        mllmJax: repos.mllmJax,
+        miniOneRec: repos.miniOneRec,
+        wandbKeyOnStdin: false,
+        ...overrides,
+    });
 
     function job(runId: string): JobInputs {
         return {
@@ -94,6 +144,19 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
             ...extra,
         });
 
+    /** A long-lived process for a test; killed in `after` whatever happens. */
+    function startProcess(command: string, cwd: string, extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
+        const child = spawn("bash", ["-c", command], {
+            cwd,
+            detached: true,
+            stdio: ["pipe", "ignore", "ignore"],
+            // A HOME without a .bashrc: bash with a socket on stdin reads ~/.bashrc, as under sshd.
+            env: { PATH: process.env.PATH, HOME: work, ...extraEnv },
+        });
+        started.push(child);
+        return child;
+    }
+
     before(async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-steps-"));
         repos = JSON.parse(
@@ -106,21 +169,11 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
                 .split("\n")
                 .pop()!,
         );
-        for (let w = 0; w < WORKERS; w++) fs.mkdirSync(home(w));
+        for (let w = 0; w < WORKERS; w++) shipSteps(home(w));
+        // A shared VM's ~/.env holds other people's keys, and an old W&B key.
+        fs.writeFileSync(path.join(home(0), ".env"), "HF_TOKEN=hf_other\nexport WANDB_API_KEY=old\nOTHER=x y");
         port = await freePort();
-        const bootstrap = bootstrapCommand({
-            mode: "system-python",
-            condaEnv: "mllm-jax",
-            python: "3.12",
-            jax: "0.9.0",
-            libtpu: "0.0.34",
-            minicondaUrl: "https://example.invalid/m.sh",
-            jaxReleasesUrl: "https://example.invalid/j",
-            torchIndexUrl: "https://example.invalid/t",
-            mllmJax: repos.mllmJax,
-            miniOneRec: repos.miniOneRec,
-            wandbKeyOnStdin: true,
-        });
+        const bootstrap = bootstrapCommand(bootInputs({ wandbKeyOnStdin: true }));
         assert.ok(!bootstrap.includes(WANDB_CANARY));
         const results = await Promise.all(
             Array.from({ length: WORKERS }, (_, w) => runStep(w, bootstrap, `${WANDB_CANARY}\r\n`)),
@@ -129,64 +182,290 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
     });
 
     after(() => {
-        // Leave no job behind, whatever a failed assertion left running.
+        // Leave no job or helper process behind, whatever a failed assertion left running.
+        for (const child of started) {
+            try {
+                process.kill(-child.pid!, "SIGKILL");
+            } catch {
+                // already gone
+            }
+        }
         execFileSync("bash", [
             "-c",
-            `for f in ${work}/w*/tpu-sft-runs/*/pid; do kill -9 $(cat "$f") 2>/dev/null || true; done`,
+            `for f in ${work}/*/tpu-sft-runs/*/pid; do kill -9 $(cat "$f" 2>/dev/null) 2>/dev/null || true; done`,
         ]);
         fs.rmSync(work, { recursive: true, force: true });
     });
 
-    it("bootstrap checks out both repos at the pinned commits, detached, and writes ~/.env (mode 600, no CR) from stdin", async () => {
-        for (let w = 0; w < WORKERS; w++) {
-            const git = (dir: string, ...args: string[]) =>
-                execFileSync("git", ["-C", dir, ...args], { encoding: "utf8" }).trim();
-            assert.strictEqual(git(path.join(home(w), "MLLM-JAX"), "rev-parse", "HEAD"), repos.mllmJax.commit);
-            assert.strictEqual(
-                git(path.join(home(w), "MLLM-JAX"), "rev-parse", "--abbrev-ref", "HEAD"),
-                "HEAD",
-                "detached",
+    it("identify returns this host's name and the key its sshd serves; a name that is not the expected worker is refused", async () => {
+        const bin = path.join(work, "keyscan-bin");
+        fs.mkdirSync(bin, { recursive: true });
+        // Stands in for ssh-keyscan against this machine's sshd, which the test cannot run.
+        fs.writeFileSync(
+            path.join(bin, "ssh-keyscan"),
+            `#!/bin/sh\necho '# 127.0.0.1:22 SSH-2.0-OpenSSH' >&2\necho "127.0.0.1 ${FAKE_HOST_KEY}"\n`,
+            { mode: 0o755 },
+        );
+        const r = await runIn(home(0), identifyCommand(), { path: bin });
+        assert.strictEqual(r.code, 0, r.stderr);
+        const identity = parseStepResult("identify", r.stdout, identifyResult);
+        assert.deepStrictEqual(identity, { host: HOST, hostKey: FAKE_HOST_KEY });
+        assert.throws(
+            () => checkWorkerIdentity("bootstrap", "t1v-n-", [identity]),
+            new RegExp(`worker 0 answers as host '${HOST}', not t1v-n-<id>-w-0\\. An address may have been recycled`),
+        );
+    });
+
+    it("identify falls back to /etc/ssh's ed25519 key when ssh-keyscan gets no answer, and fails clearly without either", async () => {
+        const r = await runIn(home(0), identifyCommand({ sshPort: await freePort() }));
+        const file = "/etc/ssh/ssh_host_ed25519_key.pub";
+        if (fs.existsSync(file)) {
+            assert.strictEqual(r.code, 0, r.stderr);
+            const [type, key] = fs.readFileSync(file, "utf8").split(" ");
+            assert.deepStrictEqual(parseStepResult("identify", r.stdout, identifyResult), {
+                host: HOST,
+                hostKey: `${type} ${key}`,
+            });
+            assert.match(r.stderr, /host key ssh-ed25519 \S+… from \/etc\/ssh\/ssh_host_ed25519_key\.pub/);
+        } else {
+            assert.notStrictEqual(r.code, 0);
+            assert.match(
+                r.stderr,
+                /ERROR: could not read this host's ed25519 SSH host key: ssh-keyscan of 127\.0\.0\.1:\d+ and \/etc\/ssh\/ssh_host_ed25519_key\.pub gave nothing/,
             );
+        }
+    });
+
+    it("bootstrap checks out both repos at the pinned commits, detached, and merges the W&B key into ~/.env (mode 600, other keys kept)", async () => {
+        for (let w = 0; w < WORKERS; w++) {
+            assert.strictEqual(git(path.join(home(w), "MLLM-JAX"), "rev-parse", "HEAD"), repos.mllmJax.commit);
+            assert.strictEqual(git(path.join(home(w), "MLLM-JAX"), "rev-parse", "--abbrev-ref", "HEAD"), "HEAD");
             assert.strictEqual(
                 git(path.join(home(w), "MLLM-JAX", "workdir", "MiniOneRec"), "rev-parse", "HEAD"),
                 repos.miniOneRec.commit,
             );
             const envFile = path.join(home(w), ".env");
-            assert.strictEqual(fs.readFileSync(envFile, "utf8"), `WANDB_API_KEY=${WANDB_CANARY}\n`);
+            assert.strictEqual(
+                fs.readFileSync(envFile, "utf8"),
+                w === 0
+                    ? `HF_TOKEN=hf_other\nOTHER=x y\nWANDB_API_KEY=${WANDB_CANARY}\n`
+                    : `WANDB_API_KEY=${WANDB_CANARY}\n`,
+            );
             assert.strictEqual(fs.statSync(envFile).mode & 0o777, 0o600);
         }
+        assert.deepStrictEqual(
+            fs.readdirSync(home(0)).filter((f) => f.startsWith(".env")),
+            [".env"],
+            "no temporary file is left",
+        );
     });
 
-    it("bootstrap re-runs fast and reuses the environment; a branch name or unknown commit fails clearly", async () => {
-        const again = bootstrapCommand({
-            mode: "system-python",
-            condaEnv: "mllm-jax",
-            python: "3.12",
-            jax: "0.9.0",
-            libtpu: "0.0.34",
-            minicondaUrl: "https://example.invalid/m.sh",
-            jaxReleasesUrl: "https://example.invalid/j",
-            torchIndexUrl: "https://example.invalid/t",
-            mllmJax: repos.mllmJax,
-            miniOneRec: repos.miniOneRec,
-            wandbKeyOnStdin: false,
-        });
+    it("bootstrap re-runs fast and reuses the environment; an unknown commit fails clearly", async () => {
         const started = Date.now();
-        const r = await runStep(0, again);
+        const r = await runStep(0, bootstrapCommand(bootInputs()));
         assert.strictEqual(r.code, 0, r.stderr);
         const result = parseStepResult("bootstrap", r.stdout, bootstrapResult);
         assert.strictEqual(result.envReused, true);
         assert.strictEqual(result.mllmJaxCommit, repos.mllmJax.commit);
         assert.ok(Date.now() - started < 5000, `re-run took ${Date.now() - started} ms`);
+        const unknown = "0123456789abcdef0123456789abcdef01234567";
         const bad = await runStep(
             0,
-            again.replace(
-                `MLLM_COMMIT=${repos.mllmJax.commit}`,
-                "MLLM_COMMIT=0123456789abcdef0123456789abcdef01234567",
-            ),
+            bootstrapCommand(bootInputs({ mllmJax: { url: repos.mllmJax.url, commit: unknown } })),
         );
         assert.notStrictEqual(bad.code, 0);
-        assert.match(bad.stderr, /commit 0123456789abcdef0123456789abcdef01234567 is not in /);
+        assert.match(
+            bad.stderr,
+            new RegExp(`commit ${unknown} is not in ${repos.mllmJax.url} \\(check repos\\.\\*\\.commit\\)`),
+        );
+        assert.doesNotMatch(bad.stdout, /TPU_SFT_RESULT/);
+    });
+
+    it("a failing git clone or fetch fails bootstrap with git's own message", async () => {
+        const missing = path.join(work, "no-such-repo.git");
+        const fresh = home("clone-fails");
+        shipSteps(fresh);
+        const clone = await runIn(
+            fresh,
+            bootstrapCommand(bootInputs({ mllmJax: { url: missing, commit: repos.mllmJax.commit } })),
+        );
+        assert.notStrictEqual(clone.code, 0);
+        assert.match(
+            clone.stderr,
+            new RegExp(
+                `ERROR: git clone of ${missing} into ${fresh}/MLLM-JAX failed \\(git exit code 128\\); git said: fatal: repository '${missing}' does not exist`,
+            ),
+        );
+        // An existing checkout, a commit it lacks, and a remote that is gone: the fetch fails, loudly.
+        const fetch = await runStep(
+            1,
+            bootstrapCommand(
+                bootInputs({ mllmJax: { url: missing, commit: "0123456789abcdef0123456789abcdef01234567" } }),
+            ),
+        );
+        assert.notStrictEqual(fetch.code, 0);
+        assert.match(
+            fetch.stderr,
+            new RegExp(
+                `ERROR: git fetch of ${missing} failed \\(git exit code 128\\); git said: fatal: '${missing}' does not appear to be a git repository`,
+            ),
+        );
+        assert.doesNotMatch(fetch.stdout, /TPU_SFT_RESULT/);
+        // Put worker 1's origin back for the later steps.
+        const fixed = await runStep(1, bootstrapCommand(bootInputs()));
+        assert.strictEqual(fixed.code, 0, fixed.stderr);
+    });
+
+    describe("checkout safety on a repository with two commits", () => {
+        let tiny: string;
+        let c1: string;
+        let c2: string;
+        let h: string;
+        let checkout: string;
+        const boot = (commit: string) =>
+            runIn(h, bootstrapCommand(bootInputs({ mllmJax: { url: tiny, commit: commit.slice(0, 12) } })));
+
+        before(async () => {
+            const src = path.join(work, "tiny-src");
+            fs.mkdirSync(src);
+            git(src, "init", "-q", "-b", "main");
+            fs.writeFileSync(path.join(src, "a.txt"), "a\n");
+            fs.writeFileSync(path.join(src, "requirements-tpu.txt"), "fire\n");
+            git(src, "add", ".");
+            git(src, "commit", "-qm", "one");
+            c1 = git(src, "rev-parse", "HEAD");
+            fs.writeFileSync(path.join(src, "b.txt"), "b\n");
+            git(src, "add", ".");
+            git(src, "commit", "-qm", "two");
+            c2 = git(src, "rev-parse", "HEAD");
+            tiny = path.join(work, "tiny.git");
+            execFileSync("git", ["clone", "-q", "--bare", src, tiny]);
+            h = home("tiny");
+            shipSteps(h);
+            checkout = path.join(h, "MLLM-JAX");
+            const first = await boot(c1);
+            assert.strictEqual(first.code, 0, first.stderr);
+            assert.strictEqual(git(checkout, "rev-parse", "HEAD"), c1);
+        });
+
+        it("a failing checkout fails bootstrap with git's message and leaves the old commit and the user's file", async () => {
+            fs.writeFileSync(path.join(checkout, "b.txt"), "mine\n");
+            const r = await boot(c2);
+            assert.notStrictEqual(r.code, 0);
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `ERROR: git checkout of ${c2} in ${checkout} failed \\(git exit code 1\\); git said: error: The following untracked working tree files would be overwritten by checkout:\\s+b\\.txt`,
+                ),
+            );
+            assert.doesNotMatch(r.stdout, /TPU_SFT_RESULT/);
+            assert.strictEqual(git(checkout, "rev-parse", "HEAD"), c1);
+            assert.strictEqual(fs.readFileSync(path.join(checkout, "b.txt"), "utf8"), "mine\n");
+            fs.rmSync(path.join(checkout, "b.txt"));
+        });
+
+        it("after the checkout HEAD is compared with the pin: a HEAD moved elsewhere fails bootstrap", async () => {
+            const hook = path.join(checkout, ".git", "hooks", "post-checkout");
+            fs.writeFileSync(hook, `#!/bin/sh\ngit update-ref --no-deref HEAD ${c1}\n`, { mode: 0o755 });
+            try {
+                const r = await boot(c2);
+                assert.notStrictEqual(r.code, 0);
+                assert.match(
+                    r.stderr,
+                    new RegExp(
+                        `ERROR: after the checkout, HEAD of ${checkout} is ${c1}, not the pinned commit ${c2.slice(0, 12)} \\(${c2}\\)`,
+                    ),
+                );
+                assert.doesNotMatch(r.stdout, /TPU_SFT_RESULT/);
+            } finally {
+                fs.rmSync(hook);
+                git(checkout, "reset", "-q", "--hard", c1);
+            }
+        });
+
+        it("a checkout with local changes to tracked files is refused, naming the files and the fix, and nothing is discarded", async () => {
+            fs.writeFileSync(path.join(checkout, "a.txt"), "edited on the VM\n");
+            const r = await boot(c2);
+            assert.notStrictEqual(r.code, 0);
+            assert.ok(
+                r.stderr.includes(
+                    `ERROR: the checkout ${checkout} has local changes to 1 tracked file(s): a.txt. Bootstrap will not discard them. ` +
+                        `Fix: on this worker keep them with \`git -C ${checkout} stash\` (or commit them elsewhere), or drop them with \`git -C ${checkout} checkout -- .\`; then run \`pulumi up\` again`,
+                ),
+                r.stderr,
+            );
+            assert.strictEqual(fs.readFileSync(path.join(checkout, "a.txt"), "utf8"), "edited on the VM\n");
+            assert.strictEqual(git(checkout, "rev-parse", "HEAD"), c1);
+            git(checkout, "checkout", "--", ".");
+            const clean = await boot(c2);
+            assert.strictEqual(clean.code, 0, clean.stderr);
+            assert.strictEqual(git(checkout, "rev-parse", "HEAD"), c2);
+        });
+
+        it("a stale index.lock is removed; with git still working in the repository, bootstrap stops and says why", async () => {
+            const lock = path.join(checkout, ".git", "index.lock");
+            // A git process working in the repository (it waits for object names on stdin).
+            const busy = startProcess(`exec git -C ${JSON.stringify(checkout)} cat-file --batch`, work);
+            await sleep(300);
+            fs.writeFileSync(lock, "");
+            const stopped = await boot(c2);
+            assert.notStrictEqual(stopped.code, 0);
+            assert.match(
+                stopped.stderr,
+                new RegExp(
+                    `ERROR: ${lock.replace(/\./g, "\\.")} exists and git is still working in ${checkout}: ${busy.pid} \\(git -C ${checkout} cat-file --batch \\)\\. Bootstrap stops rather than break that git`,
+                ),
+            );
+            assert.ok(fs.existsSync(lock), "the lock of a running git is kept");
+            process.kill(-busy.pid!, "SIGKILL");
+            await sleep(200);
+            const cleared = await boot(c2);
+            assert.strictEqual(cleared.code, 0, cleared.stderr);
+            assert.match(cleared.stderr, /removing stale \S+\/\.git\/index\.lock \(no git process is working in /);
+            assert.ok(!fs.existsSync(lock));
+        });
+    });
+
+    it("a hung step is stopped on the host at its limit, with its name and host in the error", async () => {
+        // A git server that accepts the connection and never answers: git clone waits forever.
+        const sockets: net.Socket[] = [];
+        let closed = 0;
+        const server = net.createServer((s) => {
+            sockets.push(s);
+            s.on("close", () => closed++);
+            s.resume(); // read (and drop) what git sends, so its end of the connection is seen
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+        const hungPort = (server.address() as net.AddressInfo).port;
+        const h = home("hung");
+        shipSteps(h);
+        try {
+            const t0 = Date.now();
+            const r = await runIn(
+                h,
+                bootstrapCommand(
+                    bootInputs({
+                        mllmJax: { url: `git://127.0.0.1:${hungPort}/x.git`, commit: repos.mllmJax.commit },
+                        limitSeconds: 3,
+                    }),
+                ),
+            );
+            const took = Date.now() - t0;
+            assert.strictEqual(r.code, 1, r.stderr);
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `\\[bootstrap ${HOST}\\] ERROR: step bootstrap on ${HOST} exceeded its 3s limit and was stopped`,
+                ),
+            );
+            assert.ok(took >= 3000 && took < 10000, `stopped after ${took} ms`);
+            assert.strictEqual(sockets.length, 1, "git connected");
+            await sleep(200);
+            assert.strictEqual(closed, 1, "the hung git was killed with the step");
+        } finally {
+            sockets.forEach((s) => s.destroy());
+            server.close();
+        }
     });
 
     it("launch twice starts one job per worker; wait polls to success with progress lines; locate finds the checkpoint on worker 1", async () => {
@@ -295,7 +574,7 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         const runId = "office-dddddddddddd";
         (await all(() => launchCommand(job(runId)))).forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
         const waiting = runStep(3, waitFor(runId));
-        await new Promise((r) => setTimeout(r, 1500));
+        await sleep(1500);
         const pid = Number(fs.readFileSync(path.join(home(3), "tpu-sft-runs", runId, "pid"), "utf8"));
         const killedAt = Date.now();
         // Kill the job's whole process group, as a preemption would, so no exit file is written.
@@ -307,23 +586,59 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         await all(() => waitFor(runId)).catch(() => undefined);
     });
 
-    it("launch clears a stale TPU lock file and stops a leftover process in the checkout", async () => {
+    it("launch stops only this program's leftover jobs: a foreign process in the checkout survives, and an unheld TPU lock is removed", async () => {
         const runId = "office-eeeeeeeeeeee";
         const repo = path.join(home(0), "MLLM-JAX");
-        const leftover = spawn("bash", ["-c", "exec -a run_sid_sft_leftover sleep 300"], {
-            cwd: repo,
-            detached: true,
-            stdio: "ignore",
+        // A leftover of an earlier run of this program: it carries the run-directory marker.
+        const ours = startProcess("exec -a run_sid_sft_leftover sleep 300", repo, {
+            TPU_SFT_RUN_DIR: path.join(home(0), "tpu-sft-runs", "office-000000000000"),
         });
-        await new Promise((r) => setTimeout(r, 300));
-        fs.writeFileSync("/tmp/libtpu_lockfile", "");
-        const r = await runStep(0, launchCommand({ ...job(runId), processCount: 1 }));
-        assert.strictEqual(r.code, 0, r.stderr);
-        assert.match(r.stderr, new RegExp(`stopping leftover processes in ${repo}: ${leftover.pid}`));
-        assert.match(r.stderr, /removing stale \/tmp\/libtpu_lockfile/);
-        assert.ok(!fs.existsSync("/tmp/libtpu_lockfile"));
-        assert.throws(() => process.kill(leftover.pid!, 0), /ESRCH/);
-        const done = await runStep(0, waitFor(runId, { processCount: 1 }));
-        assert.strictEqual(done.code, 0, done.stderr);
+        // Someone else's process on the shared VM, in the same checkout, with the same name.
+        const foreign = startProcess("exec -a run_sid_sft_foreign sleep 300", repo);
+        await sleep(300);
+        fs.writeFileSync(LIBTPU_LOCK, "");
+        try {
+            const r = await runStep(0, launchCommand({ ...job(runId), processCount: 1 }));
+            assert.strictEqual(r.code, 0, r.stderr);
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `stopping processes of this program's earlier jobs: ${ours.pid} \\(run_sid_sft_leftover 300 \\)`,
+                ),
+            );
+            assert.match(r.stderr, /removing stale \/tmp\/libtpu_lockfile \(no process holds it\)/);
+            assert.ok(!fs.existsSync(LIBTPU_LOCK));
+            await sleep(300);
+            assert.ok(!alive(ours.pid!), "this program's leftover is stopped");
+            assert.ok(alive(foreign.pid!), "the foreign process survives launch");
+            const done = await runStep(0, waitFor(runId, { processCount: 1 }));
+            assert.strictEqual(done.code, 0, done.stderr);
+            assert.ok(alive(foreign.pid!), "and the whole job");
+        } finally {
+            fs.rmSync(LIBTPU_LOCK, { force: true });
+        }
+    });
+
+    it("launch refuses to start while a foreign process holds the TPU lock, naming it, and stops nothing", async () => {
+        const runId = "office-ffffffffffff";
+        fs.writeFileSync(LIBTPU_LOCK, "");
+        const holder = startProcess(`exec 3<${LIBTPU_LOCK}; exec -a tpu_user_job sleep 300`, work);
+        await sleep(300);
+        try {
+            const r = await runStep(0, launchCommand({ ...job(runId), processCount: 1 }));
+            assert.notStrictEqual(r.code, 0);
+            assert.match(
+                r.stderr,
+                new RegExp(
+                    `ERROR: the TPU is in use: /tmp/libtpu_lockfile is held by ${holder.pid} \\(tpu_user_job 300 \\), which this program did not start\\. Stop it, or wait until it ends, then run \`pulumi up\` again`,
+                ),
+            );
+            assert.ok(alive(holder.pid!), "the foreign TPU user survives");
+            assert.ok(fs.existsSync(LIBTPU_LOCK), "its lock is kept");
+            assert.ok(!fs.existsSync(path.join(home(0), "tpu-sft-runs", runId, "pid")), "no job was started");
+        } finally {
+            process.kill(-holder.pid!, "SIGKILL");
+            fs.rmSync(LIBTPU_LOCK, { force: true });
+        }
     });
 });

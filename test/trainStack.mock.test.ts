@@ -4,11 +4,12 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, stackFileValues, withUserSettings } from "./helpers/trainConfig";
-import { CRC, isSecret, plain, promiseOf, StackMocks } from "./helpers/mocks";
+import { CRC, FAKE_HOST_KEY, isSecret, plain, promiseOf, StackMocks, Untyped } from "./helpers/mocks";
+import { stepShipment } from "../components/steps/stepScript";
 
 const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
 
-async function buildTrainStack(mutate?: (values: Record<string, any>) => void) {
+async function buildTrainStack(mutate?: (values: Record<string, Untyped>) => void) {
     const mocks = new StackMocks();
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
     const values = withUserSettings(stackFileValues("train"));
@@ -22,7 +23,7 @@ async function buildTrainStack(mutate?: (values: Record<string, any>) => void) {
     const { config, secrets } = readStackConfig();
     const outputs = trainStack(config, secrets);
     const resolved = await promiseOf(pulumi.output(outputs));
-    return { mocks, outputs: resolved as any };
+    return { mocks, outputs: resolved as Untyped };
 }
 
 describe("train stack under mocks (Pulumi.train.yaml)", function () {
@@ -100,6 +101,58 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         }
     });
 
+    it("identifies each worker over a connection without a host key; bootstrap and every later step pin the identified key", () => {
+        const commands = built.mocks.ofType("command:remote:Command");
+        const identifies = commands.filter((c) => /^bootstrap-identify-w\d$/.test(c.name));
+        assert.strictEqual(identifies.length, 4);
+        for (const c of identifies) {
+            assert.strictEqual(plain(c.inputs.connection).hostKey, undefined, c.name);
+            assert.strictEqual(c.inputs.stdin, undefined, `${c.name} is sent nothing`);
+        }
+        const pinned = commands.filter((c) => !/^bootstrap-identify-/.test(c.name));
+        assert.strictEqual(pinned.length, 4 + 2 * 4 * 3 + 2);
+        for (const c of pinned) assert.strictEqual(plain(c.inputs.connection).hostKey, FAKE_HOST_KEY, c.name);
+    });
+
+    it("copies each step's script and lib.sh to a directory named by its digest; each step command runs its copy", async () => {
+        const copies = built.mocks.ofType("command:remote:CopyToRemote");
+        const steps = ["identify", "bootstrap", "launch", "wait", "locate", "upload"] as const;
+        assert.deepStrictEqual(
+            copies.map((c) => c.name).sort(),
+            [0, 1, 2, 3]
+                .flatMap((w) => steps.flatMap((s) => [`bootstrap-copy-${s}-w${w}`, `bootstrap-copy-${s}-lib-w${w}`]))
+                .sort(),
+        );
+        for (const c of copies) {
+            const [, step, lib] = /^bootstrap-copy-([a-z]+)(-lib)?-w\d$/.exec(c.name)!;
+            const file = lib ? "lib" : step;
+            assert.strictEqual(
+                c.inputs.remotePath,
+                `.tpu-sft/steps/${step}-${stepShipment(step as (typeof steps)[number]).digest}/${file}.sh`,
+            );
+            // A FileAsset, relative to the program's directory (mocks see its path as a promise).
+            assert.strictEqual(await c.inputs.source.path, `scripts/remote/${file}.sh`);
+            assert.strictEqual(
+                plain(c.inputs.connection).hostKey,
+                step === "identify" ? undefined : FAKE_HOST_KEY,
+                c.name,
+            );
+        }
+        const commands = built.mocks.ofType("command:remote:Command");
+        for (const c of commands) {
+            const step = c.name.startsWith("bootstrap-identify")
+                ? "identify"
+                : c.name.startsWith("bootstrap")
+                  ? "bootstrap"
+                  : /-(launch|wait|locate|upload)-/.exec(c.name)![1];
+            assert.ok(
+                c.inputs.create.endsWith(` bash "$HOME/${stepShipment(step as (typeof steps)[number]).script}"`),
+                c.name,
+            );
+            assert.match(c.inputs.create, / STEP_LIMIT_SECONDS=\d+ /);
+        }
+    });
+
     it("uploads from the worker that holds process 0's checkpoint (worker 2 here)", () => {
         const uploads = built.mocks.ofType("command:remote:Command").filter((c) => /-upload-/.test(c.name));
         for (const u of uploads) {
@@ -172,5 +225,44 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             "industrial-locate-w*",
             "industrial-wait-w*",
         ]);
+    });
+});
+
+describe("train stack under mocks, when a worker's address leads to another machine", function () {
+    this.timeout(30000);
+
+    it("is refused before bootstrap: no command carries the W&B key and no step script is copied there", async () => {
+        const mocks = new StackMocks();
+        mocks.hostnameOf = (worker) => (worker === 1 ? "mail-server" : `t1v-n-mock-w-${worker}`);
+        await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
+        pulumi.runtime.setAllConfig(
+            {
+                ...asPulumiConfig(stackFileValues("train")),
+                "gcp:project": "my-proj",
+                "tpu-sft:wandbApiKey": WANDB_CANARY,
+            },
+            ["tpu-sft:wandbApiKey"],
+        );
+        const { readStackConfig } = await import("../components/config/readStackConfig");
+        const { provisionSlice } = await import("../components/slice");
+        const { config, secrets } = readStackConfig();
+        const slice = provisionSlice(config, secrets);
+        const identities = slice.bootstrap.identities as unknown as { promise(): Promise<unknown> };
+        await assert.rejects(
+            identities.promise(),
+            /^Error: bootstrap: the hosts at the slice's addresses are not its workers, so nothing secret is sent to them: worker 1 answers as host 'mail-server', not t1v-n-<id>-w-1\. .* Fix: run `pulumi up --refresh`/,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.deepStrictEqual(
+            mocks
+                .ofType("command:remote:Command")
+                .map((c) => c.name)
+                .sort(),
+            [0, 1, 2, 3].map((w) => `bootstrap-identify-w${w}`),
+        );
+        assert.deepStrictEqual(
+            [...new Set(mocks.ofType("command:remote:CopyToRemote").map((c) => c.name.replace(/-w\d$/, "")))].sort(),
+            ["bootstrap-copy-identify", "bootstrap-copy-identify-lib"],
+        );
     });
 });

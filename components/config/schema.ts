@@ -3,6 +3,7 @@
  * with `pulumi config set --path a.b 30` arrives as the string "30", so numbers and booleans accept strings.
  */
 import { z } from "zod";
+import { crc32cSchema } from "../checkpointRef";
 
 const boolish = z.preprocess((value) => {
     if (value === "true") return true;
@@ -181,14 +182,12 @@ export const trainSchema = z.object({
     graceSeconds: intish(0, 3600).default(30),
 });
 
-const crc32c = z.string().regex(/^[A-Za-z0-9+/]{6}==$/, "must be a base64 crc32c as GCS reports it, e.g. 'IcOvzQ=='");
-
 /** A checkpoint made elsewhere, named explicitly instead of through the train stack. */
 export const explicitCheckpointSchema = z.object({
     uri: z
         .string()
         .regex(/^gs:\/\/[a-z0-9][a-z0-9_.-]*[a-z0-9]\/.+\.msgpack$/, "must be a gs:// URI of a .msgpack checkpoint"),
-    crc32c,
+    crc32c: crc32cSchema,
     size: intish(1, Number.MAX_SAFE_INTEGER),
 });
 

@@ -4,7 +4,7 @@
  * two that disagree beyond printing precision (or a non-zero invalid count, unless allowed) fail the
  * stack with a side-by-side table.
  */
-import { EvaluatorMetrics } from "../steps/results";
+import { EvaluatorMetrics } from "../steps/evalreport";
 import { CalcMetrics } from "./calc";
 import { ParsedCalcPyStdout } from "./calcPyStdout";
 

@@ -3,7 +3,7 @@
  * worker (the SOP saw workers 1 and 2), so every worker reports and exactly one must hold fresh files.
  */
 import { CheckpointKind } from "../config/schema";
-import { CheckpointFile, LocateResult } from "./results";
+import { CheckpointFile, LocateResult } from "./locate";
 
 export interface CheckpointHolder {
     /** Worker index (position in the slice's endpoint list). */

@@ -1,6 +1,9 @@
+#!/usr/bin/env bash
 # calc.sh: run upstream MiniOneRec calc.py on the eval predictions, as SOP step F does, keep its full
 # stdout beside the run, and return the tail that holds the metrics (invalid predictions print before it).
 # Inputs: RUN_ID, OUTPUT_DIR, ITEM_FILE (relative to the checkout), ENV_MODE, CONDA_ENV.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_env RUN_ID OUTPUT_DIR ITEM_FILE ENV_MODE CONDA_ENV
 cd "$REPO_DIR"
 [[ -f workdir/MiniOneRec/calc.py ]] || die "workdir/MiniOneRec/calc.py is missing (bootstrap checks MiniOneRec out)"
@@ -11,4 +14,6 @@ if ! python workdir/MiniOneRec/calc.py --path "$OUTPUT_DIR/eval_predictions.json
     tail -n 20 "$RUN_DIR/calc.stderr" >&2
     die "calc.py failed on $OUTPUT_DIR/eval_predictions.json"
 fi
-result "{\"host\":$(json_str "$HOST_SHORT"),\"stdoutPath\":$(json_str "$out"),\"stdoutLines\":$(wc -l <"$out"),\"tail\":$(json_str "$(tail -n 24 "$out")")}"
+lines="$(wc -l <"$out")"
+tail_text="$(tail -n 24 "$out")"
+result_object host str "$HOST_SHORT" stdoutPath str "$out" stdoutLines int "$lines" tail str "$tail_text"

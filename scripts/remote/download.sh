@@ -1,8 +1,12 @@
+#!/usr/bin/env bash
 # download.sh: fetch a checkpoint from the bucket to exactly the path the eval config's
 # train.resume_from_checkpoint names, and prove it is the file the train stack uploaded (size and crc32c).
 # An identical file already there is not fetched again. Eval never starts on a mismatch.
 # Inputs: SRC_URI, JOB_CONFIG (the eval YAML, relative to the checkout), KIND (best|last), EXPECT_SIZE, EXPECT_CRC32C.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_env SRC_URI JOB_CONFIG KIND EXPECT_SIZE EXPECT_CRC32C
+require_int EXPECT_SIZE
 cfg="$REPO_DIR/$JOB_CONFIG"
 [[ -f "$cfg" ]] || die "eval config $JOB_CONFIG does not exist in $REPO_DIR at $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
 rel="$(sed -nE "s/^[[:space:]]*resume_from_checkpoint:[[:space:]]*[\"']?([^\"' #]+)[\"']?.*$/\1/p" "$cfg" | head -n 1)"
@@ -16,7 +20,7 @@ esac
 
 if [[ -f "$dest" && "$(file_size "$dest")" == "$EXPECT_SIZE" ]] && [[ "$(file_crc32c "$dest")" == "$EXPECT_CRC32C" ]]; then
     log "$dest already holds this checkpoint ($EXPECT_SIZE bytes, crc32c $EXPECT_CRC32C); not downloading"
-    result "{\"path\":$(json_str "$dest"),\"size\":$(json_int "$EXPECT_SIZE"),\"crc32c\":$(json_str "$EXPECT_CRC32C"),\"skipped\":true}"
+    result_object path str "$dest" size int "$EXPECT_SIZE" crc32c str "$EXPECT_CRC32C" skipped bool true
     exit 0
 fi
 
@@ -38,4 +42,4 @@ if [[ "$got_size" != "$EXPECT_SIZE" || "$got_crc" != "$EXPECT_CRC32C" ]]; then
 fi
 mv -f "$tmp" "$dest"
 log "downloaded $SRC_URI to $dest ($got_size bytes in $(($(date +%s) - start)) s, crc32c $got_crc)"
-result "{\"path\":$(json_str "$dest"),\"size\":$(json_int "$got_size"),\"crc32c\":$(json_str "$got_crc"),\"skipped\":false}"
+result_object path str "$dest" size int "$got_size" crc32c str "$got_crc" skipped bool false

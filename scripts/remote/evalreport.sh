@@ -1,7 +1,10 @@
+#!/usr/bin/env bash
 # evalreport.sh: what the eval job left behind: the W&B run URL from its log, the evaluator's metrics JSON,
 # and the predictions file. With W&B online, a log that says `wandb disabled due to init error` fails here:
 # the runner exits 0 in that case, so only the log tells.
 # Inputs: RUN_ID, OUTPUT_DIR (the eval config's output_dir), WANDB_MODE.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_env RUN_ID OUTPUT_DIR WANDB_MODE
 LOG="$RUN_DIR/train.log"
 [[ -f "$LOG" ]] || die "no eval log at $LOG"
@@ -15,6 +18,5 @@ if [[ "$WANDB_MODE" == "online" ]]; then
     [[ -z "$init_error" ]] || die "W&B is online but the runner logged: ${init_error} (check the W&B key in ~/.env; the eval ran without W&B)"
     [[ -n "$url" ]] || die "W&B is online but the eval log has no W&B run URL (log $LOG)"
 fi
-metrics_json="$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' "$metrics")" ||
-    die "$metrics is not valid JSON"
-result "{\"host\":$(json_str "$HOST_SHORT"),\"wandbUrl\":$(json_str "$url"),\"predictionsPath\":$(json_str "$predictions"),\"metrics\":$metrics_json}"
+metrics_json="$(json_file "$metrics")" || die "$metrics is not valid JSON (NaN and Infinity are not JSON either)"
+result_object host str "$HOST_SHORT" wandbUrl str "$url" predictionsPath str "$predictions" metrics json "$metrics_json"

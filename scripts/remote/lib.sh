@@ -1,8 +1,12 @@
-# lib.sh: shared by every remote step; the TypeScript builders prepend it to the step's script.
+#!/usr/bin/env bash
+# lib.sh: sourced by every remote step (scripts/remote/<step>.sh) from the step's own directory. On a host each
+# step is copied with its own lib.sh to ~/.tpu-sft/steps/<step>-<digest>/ (components/steps/stepScript.ts).
 # Inputs arrive as environment variables (quoted by components/shell/quote.ts), never spliced into this text.
 # Progress and errors go to stderr; the one line a step returns to Pulumi goes to stdout as
-# `TPU_SFT_RESULT {json}`, so state stays small and the parser never guesses.
+# `TPU_SFT_RESULT {json}`, built by json_object, so state stays small and the parser never guesses.
 set -euo pipefail
+# A failure inside $(...) fails the assignment that holds it, like any other command.
+shopt -s inherit_errexit
 umask 022
 
 STEP="${0##*/}"
@@ -11,8 +15,13 @@ HOST_SHORT="$(hostname -s 2>/dev/null || hostname)"
 export HOST_SHORT
 export REPO_DIR="${REPO_DIR:-$HOME/MLLM-JAX}"
 # Run directories live outside the checkout: a `git clean` there must never delete logs.
+export RUNS_ROOT="$HOME/tpu-sft-runs"
 if [[ -n "${RUN_ID:-}" ]]; then
-    export RUN_DIR="$HOME/tpu-sft-runs/$RUN_ID"
+    [[ "$RUN_ID" =~ ^[a-z][a-z0-9-]*-[0-9a-f]{12}$ ]] || {
+        printf '[%s %s] ERROR: invalid input RUN_ID=%q (a bug in the command builder)\n' "$STEP" "$HOST_SHORT" "$RUN_ID" >&2
+        exit 1
+    }
+    export RUN_DIR="$RUNS_ROOT/$RUN_ID"
 fi
 
 log() { printf '[%s %s] %s\n' "$STEP" "$HOST_SHORT" "$*" >&2; }
@@ -28,6 +37,45 @@ require_env() {
     done
 }
 
+# require_int NAME...: each input is a non-negative integer.
+require_int() {
+    local name
+    for name in "$@"; do
+        [[ "${!name:-}" =~ ^(0|[1-9][0-9]*)$ ]] || die "input ${name}='${!name:-}' is not a non-negative integer (a bug in the command builder)"
+    done
+}
+
+# --- the time limit, enforced on this host ---------------------------------------------------------------
+# The command provider does not enforce customTimeouts on remote commands, so a hung pip, conda, git or gcloud
+# would hang `pulumi up`. Each step therefore runs itself again under coreutils `timeout`: SIGTERM at
+# STEP_LIMIT_SECONDS, SIGKILL STEP_KILL_AFTER_SECONDS later, sent to the step's whole process group. Jobs
+# that start_job detaches with setsid are in a session of their own and keep running.
+STEP_KILL_AFTER_SECONDS=30
+
+format_limit() {
+    if (($1 % 60 == 0)); then printf '%dm' $(($1 / 60)); else printf '%ds' "$1"; fi
+}
+
+run_under_limit() {
+    require_int STEP_LIMIT_SECONDS
+    ((STEP_LIMIT_SECONDS > 0)) || die "input STEP_LIMIT_SECONDS must be positive (a bug in the command builder)"
+    local started rc=0
+    started="$(date +%s)"
+    TPU_SFT_UNDER_LIMIT=1 timeout --kill-after="$STEP_KILL_AFTER_SECONDS" "$STEP_LIMIT_SECONDS" bash "$0" || rc=$?
+    # 124: stopped by SIGTERM at the limit; 137 (SIGKILL) counts only once the limit has passed.
+    if ((rc == 124 || (rc == 137 && $(date +%s) - started >= STEP_LIMIT_SECONDS))); then
+        die "step $STEP on $HOST_SHORT exceeded its $(format_limit "$STEP_LIMIT_SECONDS") limit and was stopped (the lines above show where it hung); run \`pulumi up\` again to retry"
+    fi
+    exit "$rc"
+}
+
+if [[ -z "${TPU_SFT_UNDER_LIMIT:-}" ]]; then
+    run_under_limit
+fi
+unset TPU_SFT_UNDER_LIMIT
+
+# --- the result line ---------------------------------------------------------------------------------------
+
 # A JSON string literal; control characters other than \n \r \t are dropped.
 json_str() {
     local s
@@ -40,14 +88,47 @@ json_str() {
     printf '"%s"' "$s"
 }
 
-# A JSON number, or null when the value is not an integer.
-json_int() {
-    if [[ "${1:-}" =~ ^-?[0-9]+$ ]]; then printf '%s' "$1"; else printf 'null'; fi
+# json_object KEY TYPE VALUE ...: one JSON object, keys in the order given. TYPE is one of
+#   str          a string
+#   int          an integer (anything else is an error in the step)
+#   int-or-null  an integer, or null when VALUE is not one
+#   bool         true or false
+#   json         a JSON value made by json_object or read by json_file, inserted as it is
+# Call it at statement level (`x="$(json_object ...)"`), so that an error fails the step.
+json_object() {
+    (($# % 3 == 0)) || die "json_object: arguments come in threes (key type value); got $#"
+    local body="" key type value
+    while (($# > 0)); do
+        key="$1" type="$2" value="$3"
+        shift 3
+        case "$type" in
+            str) value="$(json_str "$value")" ;;
+            int) [[ "$value" =~ ^-?(0|[1-9][0-9]*)$ ]] || die "json_object: ${key}='${value}' is not an integer" ;;
+            int-or-null) [[ "$value" =~ ^-?(0|[1-9][0-9]*)$ ]] || value=null ;;
+            bool) [[ "$value" == true || "$value" == false ]] || die "json_object: ${key}='${value}' is not true or false" ;;
+            json) [[ -n "$value" ]] || die "json_object: ${key} has an empty JSON value" ;;
+            *) die "json_object: unknown type '${type}' for ${key}" ;;
+        esac
+        body+="${body:+,}$(json_str "$key"):${value}"
+    done
+    printf '{%s}' "$body"
 }
 
-result() { printf 'TPU_SFT_RESULT %s\n' "$1"; }
+# json_file FILE: the JSON in FILE, re-encoded compactly; NaN and Infinity (which JSON has not) are an error.
+json_file() {
+    python3 -c 'import json, sys
+print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":"), allow_nan=False))' "$1"
+}
 
-# The Python that runs the workload: the conda env of the SOP, or the host's python3 (offline rehearsal).
+# result_object KEY TYPE VALUE ...: the step's result line, from json_object's arguments.
+result_object() {
+    local json
+    json="$(json_object "$@")"
+    printf 'TPU_SFT_RESULT %s\n' "$json"
+}
+
+# --- the Python that runs the workload ----------------------------------------------------------------------
+# The conda env of the SOP, or the host's python3 (offline rehearsal).
 activate_python() {
     if [[ "${ENV_MODE:-conda}" == "conda" ]]; then
         # shellcheck disable=SC1091
@@ -61,6 +142,8 @@ activate_python() {
         export PATH="$shim:$PATH"
     fi
 }
+
+# --- the bucket -------------------------------------------------------------------------------------------
 
 # gcloud storage, pointed at the bucket endpoint of the target (real GCS, or the rehearsal's emulator).
 gcs() {
@@ -82,16 +165,27 @@ file_crc32c() {
 
 file_size() { stat -c %s "$1"; }
 
-# --- the detached training or eval job -------------------------------------------------------------
+# --- the detached training or eval job ----------------------------------------------------------------------
 # One run directory per (run, run key) holds pid, train.log, exit, started_at, finished_at, attempt and
 # reported. The key changes whenever the run's inputs change, so a changed run is a new directory.
+# Every process of a job carries TPU_SFT_RUN_DIR=<its run directory> in its environment: that marker, not a
+# process name or a working directory, is how these scripts tell their own processes from anyone else's.
+
+# has_run_marker PID PREFIX: the process's environment has TPU_SFT_RUN_DIR=PREFIX...
+has_run_marker() {
+    local entry
+    while IFS= read -r -d '' entry; do
+        if [[ "$entry" == "TPU_SFT_RUN_DIR=$2"* ]]; then return 0; fi
+    done <"/proc/$1/environ"
+    return 1
+} 2>/dev/null
 
 pid_alive() {
     local pid="$1"
     [[ "$pid" =~ ^[0-9]+$ ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
     # A recycled pid would not carry our marker.
-    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "TPU_SFT_RUN_DIR=$RUN_DIR"
+    has_run_marker "$pid" "$RUN_DIR"
 }
 
 run_state() {
@@ -100,49 +194,83 @@ run_state() {
         local code
         code="$(cat "$RUN_DIR/exit")"
         # An exit 0 the wait step rejected (W&B online but not initialised) counts as a failure.
-        if [[ "$code" == "0" && ! -f "$RUN_DIR/rejected" ]]; then echo succeeded; return; fi
+        if [[ "$code" == "0" && ! -f "$RUN_DIR/rejected" ]]; then
+            echo succeeded
+            return
+        fi
         if [[ -f "$RUN_DIR/reported" ]]; then echo failed-reported; else echo failed; fi
         return
     fi
     if [[ -f "$RUN_DIR/pid" ]]; then
-        if pid_alive "$(cat "$RUN_DIR/pid")"; then echo running; return; fi
+        if pid_alive "$(cat "$RUN_DIR/pid")"; then
+            echo running
+            return
+        fi
         if [[ -f "$RUN_DIR/reported" ]]; then echo failed-reported; else echo vanished; fi
         return
     fi
     echo none
 }
 
-# Processes of an earlier job in this checkout hold the TPU (libtpu allows one owner): stop them, then
-# clear the lock file they leave behind.
-stop_leftovers() {
-    local pid cwd victims=()
-    for pid in $(pgrep -f 'run_sid_sft' 2>/dev/null || true); do
-        if [[ "$pid" == "$$" ]]; then continue; fi
-        cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null || true)"
-        if [[ "$cwd" == "$REPO_DIR" || "$cwd" == "$REPO_DIR/"* ]]; then
-            victims+=("$pid")
+# Processes of jobs this program started on this host (any run), by their marker; never this step itself.
+our_job_pids() {
+    local environ_file pid
+    # One grep over every environ file finds the candidates; has_run_marker then checks each one exactly.
+    for environ_file in $(grep -lsFz -e "TPU_SFT_RUN_DIR=$RUNS_ROOT/" /proc/[0-9]*/environ || true); do
+        pid="${environ_file#/proc/}"
+        pid="${pid%/environ}"
+        if [[ "$pid" != "$$" && "$pid" != "$BASHPID" ]] && has_run_marker "$pid" "$RUNS_ROOT/"; then
+            echo "$pid"
         fi
     done
+}
+
+# Processes that have FILE open.
+file_holders() {
+    local link pid
+    for link in $(find /proc/[0-9]*/fd -maxdepth 1 -lname "$1" 2>/dev/null || true); do
+        pid="${link#/proc/}"
+        echo "${pid%%/*}"
+    done | sort -un
+}
+
+describe_pids() {
+    local pid described=()
+    for pid in "$@"; do described+=("$pid ($(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-80 || true))"); done
+    printf '%s' "${described[*]}"
+}
+
+# libtpu allows one owner per TPU and leaves this file behind when its owner dies.
+LIBTPU_LOCK=/tmp/libtpu_lockfile
+
+# Before a job starts: stop what is left of this program's earlier jobs (they would hold the TPU), then
+# clear the libtpu lock file if nobody holds it. Other users' processes on a shared VM are never stopped:
+# if one of them holds the TPU, the step says so and stops.
+stop_leftovers() {
+    local victims=() pid
+    mapfile -t victims < <(our_job_pids)
     if ((${#victims[@]} > 0)); then
-        log "stopping leftover processes in $REPO_DIR: ${victims[*]}"
+        log "stopping processes of this program's earlier jobs: $(describe_pids "${victims[@]}")"
         kill -TERM "${victims[@]}" 2>/dev/null || true
-        local i
-        for i in $(seq 1 20); do
-            local alive=0 p
-            for p in "${victims[@]}"; do
-                if kill -0 "$p" 2>/dev/null; then alive=1; fi
+        local alive
+        for _ in $(seq 1 20); do
+            alive=0
+            for pid in "${victims[@]}"; do
+                if kill -0 "$pid" 2>/dev/null; then alive=1; fi
             done
             if ((alive == 0)); then break; fi
             sleep 0.5
         done
         kill -KILL "${victims[@]}" 2>/dev/null || true
     fi
-    if compgen -G '/dev/vfio/[0-9]*' >/dev/null && command -v fuser >/dev/null; then
-        fuser -k /dev/vfio/[0-9]* 2>/dev/null || true
-    fi
-    if [[ -e /tmp/libtpu_lockfile ]]; then
-        log "removing stale /tmp/libtpu_lockfile"
-        rm -f /tmp/libtpu_lockfile
+    if [[ -e "$LIBTPU_LOCK" ]]; then
+        local holders=()
+        mapfile -t holders < <(file_holders "$LIBTPU_LOCK")
+        if ((${#holders[@]} > 0)); then
+            die "the TPU is in use: $LIBTPU_LOCK is held by $(describe_pids "${holders[@]}"), which this program did not start. Stop it, or wait until it ends, then run \`pulumi up\` again"
+        fi
+        log "removing stale $LIBTPU_LOCK (no process holds it)"
+        rm -f "$LIBTPU_LOCK"
     fi
 }
 

@@ -1,7 +1,11 @@
+#!/usr/bin/env bash
 # upload.sh: copy one checkpoint to the bucket with `gcloud storage cp` and prove the object matches the
 # local file (size and crc32c); an identical object already there is not copied again.
 # Inputs: FILE, DEST_URI, EXPECT_SIZE, EXPECT_CRC32C (what the locate step measured).
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_env FILE DEST_URI EXPECT_SIZE EXPECT_CRC32C
+require_int EXPECT_SIZE
 [[ -f "$FILE" ]] || die "checkpoint $FILE is missing on this worker"
 size="$(file_size "$FILE")"
 [[ "$size" == "$EXPECT_SIZE" ]] || die "checkpoint $FILE changed since it was located: $size bytes now, $EXPECT_SIZE then"
@@ -20,4 +24,4 @@ fi
 uploaded="$(object_size_crc "$DEST_URI")"
 [[ "$uploaded" == "${EXPECT_SIZE}"$'\t'"${EXPECT_CRC32C}" ]] ||
     die "integrity check failed for $DEST_URI: object has size/crc32c '${uploaded:-missing}', local file has ${EXPECT_SIZE}/${EXPECT_CRC32C}"
-result "{\"uri\":$(json_str "$DEST_URI"),\"size\":$(json_int "$EXPECT_SIZE"),\"crc32c\":$(json_str "$EXPECT_CRC32C"),\"skipped\":$skipped}"
+result_object uri str "$DEST_URI" size int "$EXPECT_SIZE" crc32c str "$EXPECT_CRC32C" skipped bool "$skipped"

@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # wait.sh: poll this worker's job until it exits, vanishes, or runs out of time; print progress lines.
 # Inputs: RUN_ID, JOB_CONFIG, JOB_MODE, PROCESS_COUNT, ENV_MODE, CONDA_ENV (to relaunch after a
 # reported failure), TIME_LIMIT_SECONDS, POLL_SECONDS, PROGRESS_SECONDS, GRACE_SECONDS, TAIL_LINES,
@@ -5,7 +6,10 @@
 # (W&B is online: a job that logged `wandb disabled due to init error` failed, whatever its exit code).
 # Re-running it after an interrupted `pulumi up` resumes waiting; after a failure it has reported, it
 # starts a new attempt (every worker's wait does, in the same `pulumi up`, so the slice relaunches together).
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_env RUN_ID JOB_CONFIG JOB_MODE PROCESS_COUNT ENV_MODE TIME_LIMIT_SECONDS POLL_SECONDS PROGRESS_SECONDS GRACE_SECONDS TAIL_LINES
+require_int PROCESS_COUNT TIME_LIMIT_SECONDS POLL_SECONDS PROGRESS_SECONDS GRACE_SECONDS TAIL_LINES
 LOG="$RUN_DIR/train.log"
 
 state="$(run_state)"
@@ -75,7 +79,9 @@ while true; do
             started="$(cat "$RUN_DIR/started_at")"
             finished="$(cat "$RUN_DIR/finished_at" 2>/dev/null || date +%s)"
             process="$(grep -aoE 'process=[0-9]+/[0-9]+' "$LOG" | head -n 1 | sed -E 's/process=([0-9]+)\/.*/\1/' || true)"
-            result "{\"host\":$(json_str "$HOST_SHORT"),\"exitCode\":0,\"attempt\":$(json_int "$(cat "$RUN_DIR/attempt")"),\"processIndex\":$(json_int "$process"),\"startedAt\":$(json_int "$started"),\"finishedAt\":$(json_int "$finished"),\"logUri\":$(json_str "${LOG_URI:-}")}"
+            attempt="$(cat "$RUN_DIR/attempt")"
+            result_object host str "$HOST_SHORT" exitCode int 0 attempt int "$attempt" processIndex int-or-null "$process" \
+                startedAt int "$started" finishedAt int "$finished" logUri str "${LOG_URI:-}"
             exit 0
             ;;
         failed | failed-reported)

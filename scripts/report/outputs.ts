@@ -10,6 +10,8 @@ import * as fs from "fs";
 
 import { z } from "zod";
 
+import { checkpointRefSchema } from "../../components/checkpointRef";
+
 /** A problem with the report's input (arguments, pulumi, the outputs JSON). The CLI prints it and exits with 2. */
 export class ReportInputError extends Error {
     constructor(message: string) {
@@ -38,7 +40,7 @@ export const evalRunSchema = z
         hr: metricByK,
         ndcg: metricByK,
         wandbUrl: z.string(),
-        checkpoint: z.object({ uri: z.string().min(1), crc32c: z.string().min(1), size: count }),
+        checkpoint: checkpointRefSchema,
         artifacts: z.record(z.string(), z.string()),
         agreement: z.object({ agree: z.boolean(), maxAbsDiff: z.number().nonnegative() }),
         evalSeconds: z.number().nonnegative(),

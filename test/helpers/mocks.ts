@@ -1,17 +1,27 @@
 // Pulumi mocks for the cloud APIs we cannot reach: they record every resource and answer each remote step
-// with the one result line its script would print, so the program's wiring and parsing run for real.
+// with the one result line its script would print, so the program's wiring and parsing run for real. The
+// step scripts' copies (command:remote:CopyToRemote) are recorded and answer with their inputs.
 import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * A value Pulumi hands the mocks: untyped JSON (resource inputs and state) that the tests read by known paths.
+ * The one `any` of the mock tests, so each reading site stays short.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Untyped = any;
 
 export interface Recorded {
     readonly type: string;
     readonly name: string;
-    readonly inputs: Record<string, any>;
+    readonly inputs: Record<string, Untyped>;
     /** The ID passed with the `import` resource option (or to a `.get`), if any. */
     readonly id?: string;
 }
 
 export const FAKE_PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForMockTestsOnly00000000000000000";
 export const CRC = { best: "IcOvzQ==", last: "AAAAAA==" };
+/** The SSH host key every mocked worker reports to the identify step. */
+export const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostKeyOfMockWorkers0000000000000000000";
 
 /** Answers remote steps; the checkpoint holder is worker `holder` (process 0 on a non-zero worker, as on the SOP's v6e-16). */
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -26,7 +36,7 @@ export function isSecret(value: unknown): boolean {
 }
 
 /** The plain value of a recorded input, secret or not. */
-export function plain<T = any>(value: unknown): T {
+export function plain<T = Untyped>(value: unknown): T {
     return (isSecret(value) ? (value as Record<string, unknown>).value : value) as T;
 }
 
@@ -44,14 +54,16 @@ export class StackMocks implements pulumi.runtime.Mocks {
     /** Outputs of the train stack a StackReference reads; undefined makes the reference fail like a missing stack. */
     trainStackOutputs: Record<string, unknown> | undefined;
     evalAnswers: EvalAnswers | undefined;
+    /** The hostname worker i reports to identify; a TPU VM worker's name by default. */
+    hostnameOf: (worker: number) => string = (worker) => `t1v-n-mock-w-${worker}`;
     constructor(
         private readonly holder = 2,
         private readonly workers = 4,
     ) {}
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, Untyped> } {
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id || undefined });
-        const state: Record<string, any> = { ...args.inputs };
+        const state: Record<string, Untyped> = { ...args.inputs };
         switch (args.type) {
             case "gcp:serviceaccount/account:Account":
                 state.email = `${args.inputs.accountId}@${args.inputs.project}.iam.gserviceaccount.com`;
@@ -84,21 +96,23 @@ export class StackMocks implements pulumi.runtime.Mocks {
         return { id: `${args.name}-id`, state };
     }
 
-    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+    call(args: pulumi.runtime.MockCallArgs): Record<string, Untyped> {
         throw new Error(`Mock call not implemented: ${args.token}`);
     }
 
-    private remoteStdout(inputs: Record<string, any>): string {
+    private remoteStdout(inputs: Record<string, Untyped>): string {
         const create: string = inputs.create;
         const step = /\/([a-z]+)\.sh"$/.exec(create)?.[1] ?? create.split(" ").pop();
         const worker = this.workerOf(plain(inputs.connection)?.host ?? "");
-        const host = `t1v-n-mock-w-${worker}`;
+        const host = this.hostnameOf(worker);
         const env = (name: string) => {
             const m = new RegExp(`(?:^| )${name}=('[^']*'|\\S+)`).exec(create);
             return m ? m[1].replace(/^'|'$/g, "") : "";
         };
         const result = (value: unknown) => `some log line\nTPU_SFT_RESULT ${JSON.stringify(value)}`;
         switch (step) {
+            case "identify":
+                return result({ host, hostKey: FAKE_HOST_KEY });
             case "bootstrap":
                 return result({
                     host,
