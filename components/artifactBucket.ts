@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/gcp/storage";
+import { withProgramLabels } from "./config/labels";
 
 export interface ArtifactBucketArgs {
     readonly project: string;
@@ -32,7 +33,7 @@ export class ArtifactBucket extends pulumi.ComponentResource {
                     publicAccessPrevention: "enforced",
                     versioning: { enabled: true },
                     forceDestroy: false,
-                    labels: { ...args.labels, "managed-by": "pulumi-tpu-sft" },
+                    labels: withProgramLabels(args.labels),
                 },
                 { parent: this, retainOnDelete: true },
             );

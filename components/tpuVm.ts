@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tpu from "@pulumi/gcp/tpu";
+import { withProgramLabels } from "./config/labels";
 import { checkEndpointCount, WorkerHosts } from "./workerHosts";
 
 export interface TpuVmArgs {
@@ -64,7 +65,7 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
                           spot: args.provisioning === "spot",
                           reserved: args.provisioning === "reserved",
                       },
-                      labels: { ...args.labels, "managed-by": "pulumi-tpu-sft" },
+                      labels: withProgramLabels(args.labels),
                       metadata: {
                           "ssh-keys": pulumi.interpolate`${args.sshUser}:${args.sshPublicKey} ${args.sshUser}`,
                       },

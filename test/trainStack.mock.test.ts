@@ -20,6 +20,7 @@ async function buildTrainStack(mutate?: (values: Record<string, any>) => void) {
     const { readStackConfig } = await import("../components/config/readStackConfig");
     const { trainStack } = await import("../components/trainStack");
     const { config, secrets } = readStackConfig();
+    assert.ok(config.role === "train");
     const outputs = trainStack(config, secrets);
     const resolved = await promiseOf(pulumi.output(outputs));
     return { mocks, outputs: resolved as any };
