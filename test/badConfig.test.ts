@@ -386,7 +386,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
         "tpu-sft:wandbApiKey = (set, in plain text): is stored in plain text in the stack's config file; it must be a Pulumi secret. Fix: pulumi config set --secret tpu-sft:wandbApiKey <key> --stack train",
     ],
     "train: a non-secret key stored as a secret": [
-        "tpu-sft:bucket = (secret): holds a secret, but only wandbApiKey and sshPrivateKey may be secrets (the program would copy this value into plain resource inputs and outputs). Fix: set it again without --secret, or remove it: pulumi config rm tpu-sft:bucket --stack train",
+        "tpu-sft:bucket = (secret): holds a secret, but only wandbApiKey and sshPrivateKey may be secrets (the program would copy this value into plain resource inputs and outputs). Fix: set the value given with --secret again without it (pulumi config set --path 'bucket.<key>' <value> --stack train)",
     ],
     "train: no runs": [
         "tpu-sft:train.runs = []: must list at least one run. Fix: edit train.runs in Pulumi.train.yaml",

@@ -1,6 +1,8 @@
 // The pure rules behind the config checks: GCP identifiers, repository URLs, checkout paths, did-you-mean,
 // the `--path` spelling of keys, and how values are shown.
 import * as assert from "assert";
+import { RunError } from "@pulumi/pulumi";
+import { ConfigError } from "../components/config/loadConfig";
 import {
     checkBucketLocation,
     checkBucketName,
@@ -272,5 +274,18 @@ describe("did-you-mean and key paths", () => {
         assert.strictEqual(describeValue(NaN), "NaN");
         assert.strictEqual(describeValue({ a: [1, Infinity, -Infinity] }), '{"a":[1,Infinity,-Infinity]}');
         assert.strictEqual(describeValue("a".repeat(200)), `"${"a".repeat(156)}...`);
+    });
+
+    it("a ConfigError is a RunError, so the engine prints its problems without a stack trace", () => {
+        const error = new ConfigError(
+            [{ key: "gcp:project", value: "(unset)", problem: "is not set", fix: "set it" }],
+            "train",
+        );
+        assert.ok(RunError.isInstance(error));
+        assert.strictEqual(
+            error.message,
+            'invalid configuration for stack "train" (1 problem):\n  - gcp:project = (unset): is not set.\n    Fix: set it',
+        );
+        assert.strictEqual(error.stackName, "train");
     });
 });

@@ -21,7 +21,7 @@ import {
     pathText,
 } from "./problems";
 import { checkRelations, Derived } from "./relations";
-import { CALC_TOPK_LIST, SECRET_KEYS, SECTION_NAMES, SECTIONS, SectionName, Sections } from "./schema";
+import { CALC_TOPK_LIST, OBJECT_SECTIONS, SECRET_KEYS, SECTION_NAMES, SECTIONS, SectionName, Sections } from "./schema";
 import { didYouMean } from "./suggest";
 
 export { CONFIG_NAMESPACE, ConfigError } from "./problems";
@@ -219,7 +219,11 @@ function checkSecrets(c: Checker): void {
             `${CONFIG_NAMESPACE}:${name}`,
             "(secret)",
             `holds a secret, but only ${SECRET_KEYS.join(" and ")} may be secrets (the program would copy this value into plain resource inputs and outputs)`,
-            `set it again without --secret, or remove it: ${c.fix.rmKey(name)}`,
+            `set the value given with --secret again without it (${
+                (OBJECT_SECTIONS as readonly string[]).includes(name)
+                    ? c.fix.set([name, "<key>"], "<value>")
+                    : c.fix.set([name], "<value>")
+            })`,
         );
     }
 }

@@ -2,6 +2,7 @@
  * How a configuration problem is reported: the full key as `pulumi config` spells it, the value as the program
  * received it, what is wrong, and the command or edit that fixes it. ConfigError carries every problem at once.
  */
+import { RunError } from "@pulumi/pulumi/errors";
 import { shellQuote } from "../shell/quote";
 
 /** The namespace of this program's config keys (the Pulumi project name). */
@@ -17,13 +18,15 @@ export interface ConfigProblem {
     readonly fix: string;
 }
 
-export class ConfigError extends Error {
+/** A RunError, so the engine prints just this message (no stack trace) when the program stops on it. */
+export class ConfigError extends RunError {
     constructor(
         readonly problems: readonly ConfigProblem[],
-        readonly stack: string,
+        /** Not `stack`: that would replace Error.stack, which the language host prints. */
+        readonly stackName: string,
     ) {
         super(
-            `invalid configuration for stack "${stack}" (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+            `invalid configuration for stack "${stackName}" (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
                 problems.map((p) => `  - ${p.key} = ${p.value}: ${p.problem}.\n    Fix: ${p.fix}`).join("\n"),
         );
         this.name = "ConfigError";
