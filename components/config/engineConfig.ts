@@ -6,7 +6,7 @@
  */
 import { CONFIG_NAMESPACE } from "./problems";
 import { OBJECT_SECTIONS, SECRET_KEYS, SecretKey } from "./schema";
-import type { RawConfig } from "./loadConfig";
+import type { RawConfig } from "./stackConfig";
 
 export interface EngineConfig {
     /** `pulumi.runtime.allConfig()`: every key of every namespace. */
