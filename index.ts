@@ -3,8 +3,10 @@ import { readStackConfig } from "./components/config/readStackConfig";
 import { evalStack } from "./components/evalStack";
 import { trainStack } from "./components/trainStack";
 
+// Read while the program loads: a config error stops it before anything is registered.
+const { config, secrets } = readStackConfig();
+
 export = (async () => {
-    const { config, secrets } = readStackConfig();
     switch (config.role) {
         case "train":
             return trainStack(config, secrets);

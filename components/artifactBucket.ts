@@ -12,6 +12,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/gcp/storage";
+import { withProgramLabels } from "./config/labels";
 
 export interface ArtifactBucketArgs {
     readonly project: string;
@@ -62,7 +63,7 @@ export class ArtifactBucket extends pulumi.ComponentResource {
                     versioning: { enabled: true },
                     lifecycleRules: noncurrentVersionRule(args.noncurrentVersionDays),
                     forceDestroy: false,
-                    labels: { ...args.labels, "managed-by": "pulumi-tpu-sft" },
+                    labels: withProgramLabels(args.labels),
                 },
                 {
                     parent: this,

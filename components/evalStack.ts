@@ -3,7 +3,7 @@
  * (or named explicitly), and the eval runs one after another; its outputs are HR@K and NDCG@K per run.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig } from "./config/loadConfig";
+import { EvalStackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { CheckpointCatalog, matchEvalCheckpoints, readTrainStackCheckpoints } from "./evalCheckpoints";
 import { EvalRun } from "./evalRun";
@@ -11,16 +11,9 @@ import { bucketOfUri } from "./gcp/readiness";
 import { evalBucketGrants } from "./gcp/bucketGrants";
 import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
 
-export async function evalStack(config: StackConfig, secrets: StackSecrets) {
+export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) {
+    // loadConfig guarantees the eval section and a single-host accelerator for role eval.
     const evalConfig = config.eval;
-    if (!evalConfig) {
-        throw new Error("evalStack needs the eval section (loadConfig guarantees it for role eval)");
-    }
-    if (config.shape.hosts !== 1) {
-        throw new Error(
-            `the eval stack runs on one host, but ${config.tpu.acceleratorType} has ${config.shape.hosts}; use a single-host type such as v6e-8`,
-        );
-    }
     // Resolved before any resource exists, so a missing run or checkpoint kind creates nothing.
     const catalog: CheckpointCatalog = evalConfig.trainStack
         ? await readTrainStackCheckpoints(evalConfig.trainStack)
@@ -61,7 +54,7 @@ export async function evalStack(config: StackConfig, secrets: StackSecrets) {
                 requireZeroInvalid: evalConfig.requireZeroInvalid,
                 storageEnv: storageEnvFor(config),
                 bucketReader: {
-                    apiEndpoint: config.target === "local" ? config.local?.storageEndpoint : undefined,
+                    apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
                     projectId: config.gcpProject,
                 },
             }),

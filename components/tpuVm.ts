@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tpu from "@pulumi/gcp/tpu";
+import { withProgramLabels } from "./config/labels";
 import { checkEndpointCount, WorkerHosts } from "./workerHosts";
 
 export interface TpuVmArgs {
@@ -91,7 +92,7 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
                           spot: args.provisioning === "spot",
                           reserved: args.provisioning === "reserved",
                       },
-                      labels: { ...args.labels, "managed-by": "pulumi-tpu-sft" },
+                      labels: withProgramLabels(args.labels),
                       metadata: loginMetadata(args.osLogin, args.sshUser, args.sshPublicKey),
                   },
                   // Capacity for v6e can take a while; the provider's default is 20 minutes. The VM waits for its

@@ -4,16 +4,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ArtifactBucket } from "./artifactBucket";
-import { StackConfig } from "./config/loadConfig";
+import { TrainStackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { trainBucketGrants } from "./gcp/bucketGrants";
 import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
 import { TrainRun } from "./trainRun";
 
-export function trainStack(config: StackConfig, secrets: StackSecrets) {
-    if (!config.train) {
-        throw new Error("trainStack needs the train section (loadConfig guarantees it for role train)");
-    }
+export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
     const services = provisionProjectServices(config);
     const bucket = new ArtifactBucket(
         "artifacts",

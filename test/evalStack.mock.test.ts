@@ -77,6 +77,7 @@ async function buildEvalStack(
     const { readStackConfig } = await import("../components/config/readStackConfig");
     const { evalStack } = await import("../components/evalStack");
     const { config, secrets } = readStackConfig();
+    assert.ok(config.role === "eval");
     const outputs = await evalStack(config, secrets);
     const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<Untyped> }).promise();
     return { mocks, outputs: resolved };

@@ -1,306 +1,388 @@
+// The stack config as users run it: the checked-in stack files and the rehearsal's configs load through the
+// program's own readStackConfig with the engine's encoding, with the values and derived names the stacks use.
 import * as assert from "assert";
-import { ConfigError, loadConfig, RawConfig } from "../components/config/loadConfig";
-import { clone, stackFileValues } from "./helpers/trainConfig";
+import * as pulumi from "@pulumi/pulumi";
+import { decodeEngineConfig } from "../components/config/engineConfig";
+import { ConfigError, loadConfig, RawConfig, StackConfig } from "../components/config/loadConfig";
+import { evalConfig, HostsJson, Repos, switchIndustrialToBest, trainConfig } from "./rehearsal/stackConfigs";
+import { clone, EngineOptions, readThroughEngine, REPO_ROOT, stackFileValues } from "./helpers/trainConfig";
 
-function raw(mutate?: (values: Record<string, any>) => void, extra?: Partial<RawConfig>): RawConfig {
-    const values = clone(stackFileValues("train"));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Values = Record<string, any>;
+
+async function load(stack: "train" | "eval", mutate?: (v: Values) => void, engine?: EngineOptions) {
+    const values = clone(stackFileValues(stack));
     mutate?.(values);
-    return {
-        stack: "train",
-        gcpProject: "my-proj",
-        values,
-        secretsSet: { wandbApiKey: true, sshPrivateKey: false },
-        ...extra,
-    };
+    return (await readThroughEngine(stack, values, engine)).config;
 }
 
-function problemsOf(input: RawConfig): string[] {
+async function problems(stack: "train" | "eval", mutate?: (v: Values) => void, engine?: EngineOptions) {
     try {
-        loadConfig(input);
+        await load(stack, mutate, engine);
     } catch (err) {
-        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
-        return err.problems.map((p) => `${p.key} = ${p.value}: ${p.problem}. Fix: ${p.fix}`);
+        assert.ok(err instanceof ConfigError, String(err));
+        return err.problems.map((p) => `${p.key} = ${p.value}: ${p.problem}`);
     }
     assert.fail("expected the config to be rejected");
 }
 
-describe("loadConfig on the checked-in Pulumi.train.yaml", () => {
-    it("accepts the SOP's values and derives hosts, region, bucket and VM name", () => {
-        const cfg = loadConfig(raw());
-        assert.strictEqual(cfg.shape.hosts, 4);
-        assert.strictEqual(cfg.shape.generation, "v6e");
+describe("the checked-in Pulumi.train.yaml, read as the engine passes it", () => {
+    let cfg: StackConfig;
+    before(async () => {
+        cfg = await load("train");
+    });
+
+    it("is a train stack on gcp with the SOP's slice and derived names", () => {
+        assert.strictEqual(cfg.role, "train");
+        assert.strictEqual(cfg.target, "gcp");
+        assert.deepStrictEqual(cfg.shape, { type: "v6e-16", generation: "v6e", chips: 16, hosts: 4 });
+        assert.strictEqual(cfg.tpu.zone, "us-east5-b");
+        assert.deepStrictEqual(cfg.tpu.zones, ["us-east5-b"]);
         assert.strictEqual(cfg.region, "us-east5");
         assert.strictEqual(cfg.bucketLocation, "US-EAST5");
         assert.strictEqual(cfg.bucketName, "my-proj-mllm-jax-artifacts");
         assert.strictEqual(cfg.vmName, "mllm-jax-v6e-16-sft");
         assert.strictEqual(cfg.generateSshKey, true);
-        assert.deepStrictEqual(cfg.repos.mllmJax, {
-            url: "https://github.com/demon2036/MLLM-JAX.git",
-            commit: "03455fc",
+        assert.strictEqual(cfg.tpu.provisioning, "spot");
+        assert.deepStrictEqual(cfg.repos, {
+            mllmJax: { url: "https://github.com/demon2036/MLLM-JAX.git", commit: "03455fc" },
+            miniOneRec: { url: "https://github.com/AkaliKong/MiniOneRec.git", commit: "81b4ba9" },
         });
-        assert.deepStrictEqual(cfg.repos.miniOneRec.commit, "81b4ba9");
+        assert.strictEqual(cfg.env.jax, "0.9.0");
+        assert.strictEqual(cfg.env.libtpu, "0.0.34");
+    });
+
+    it("has the train section, typed as present (role train)", () => {
+        assert.ok(cfg.role === "train");
         assert.deepStrictEqual(
-            cfg.train?.runs.map((r) => [r.name, r.checkpoints]),
+            cfg.train.runs.map((r) => [r.name, r.checkpoints]),
             [
                 ["office", ["best"]],
                 ["industrial", ["last"]],
             ],
         );
-        assert.strictEqual(cfg.env.jax, "0.9.0");
-        assert.strictEqual(cfg.env.libtpu, "0.0.34");
-        assert.strictEqual(cfg.tpu.provisioning, "spot");
+        assert.deepStrictEqual(
+            [cfg.train.timeLimitMinutes, cfg.train.pollSeconds, cfg.train.progressSeconds, cfg.train.graceSeconds],
+            [720, 60, 180, 30],
+        );
+        assert.strictEqual(cfg.eval, undefined);
+        assert.strictEqual(cfg.local, undefined);
     });
 
-    it("accepts numbers and booleans given as strings, as `pulumi config set --path` stores them", () => {
-        const cfg = loadConfig(
-            raw((v) => {
-                v.train.pollSeconds = "30";
-                v.tpu.enableExternalIps = "false";
-            }),
-        );
-        assert.strictEqual(cfg.train?.pollSeconds, 30);
-        assert.strictEqual(cfg.tpu.enableExternalIps, false);
+    it("has the issue-8 keys with their defaults: OS Login off, firewall from IAP's range, a created account", () => {
+        assert.strictEqual(cfg.tpu.osLogin, false);
+        assert.deepStrictEqual(cfg.tpu.firewall, { create: true, sourceRanges: ["35.235.240.0/20"] });
+        assert.deepStrictEqual(cfg.tpu.serviceAccount, {
+            create: true,
+            scopes: ["https://www.googleapis.com/auth/cloud-platform"],
+        });
+        assert.strictEqual(cfg.serviceAccountId, "tpu-sft-train");
+        assert.strictEqual(cfg.bucket.noncurrentVersionDays, 7);
+        assert.deepStrictEqual(cfg.project, { enableServices: true });
+        assert.deepStrictEqual(cfg.tpu.labels, { workload: "minionerec-sid-sft" });
     });
 });
 
-describe("loadConfig errors name the key, the value and the fix", () => {
-    it("an unset gcp:project says which command sets it", () => {
-        assert.deepStrictEqual(problemsOf(raw(undefined, { gcpProject: undefined })), [
-            "gcp:project = (unset): the GCP project is not set (it is never hard-coded). Fix: pulumi config set gcp:project <your-project-id> --stack train",
-        ]);
-    });
-
-    it("an unknown accelerator type lists the known ones", () => {
-        const [problem] = problemsOf(raw((v) => (v.tpu.acceleratorType = "v6e-12")));
-        assert.match(
-            problem,
-            /^tpu-sft:tpu\.acceleratorType = "v6e-12": is not a known TPU accelerator type\. Fix: pulumi config set --path tpu\.acceleratorType v6e-16 --stack train \(known: v6e-1, v6e-4, v6e-8, v6e-16, /,
-        );
-    });
-
-    it("a zone without that TPU generation", () => {
-        assert.deepStrictEqual(problemsOf(raw((v) => (v.tpu.zone = "us-central2-b"))), [
-            'tpu-sft:tpu.zone = "us-central2-b": does not offer v6e TPUs. Fix: pulumi config set --path tpu.zone us-central1-b --stack train (v6e zones: us-central1-b, us-east1-d, us-east5-a, us-east5-b, us-south1-a, us-south1-b, us-west1-c, europe-west4-a, asia-northeast1-b, southamerica-east1-c), or set tpu.skipZoneCheck true for a newer zone',
-        ]);
-    });
-
-    it("a runtime of another generation", () => {
-        assert.deepStrictEqual(problemsOf(raw((v) => (v.tpu.runtimeVersion = "tpu-ubuntu2204-base"))), [
-            'tpu-sft:tpu.runtimeVersion = "tpu-ubuntu2204-base": is not a runtime for v6e. Fix: pulumi config set --path tpu.runtimeVersion v6e-ubuntu-2404 --stack train (allowed: v6e-ubuntu-2404, v2-alpha-tpuv6e)',
-        ]);
-    });
-
-    it("a branch name where a commit SHA is required", () => {
-        assert.deepStrictEqual(problemsOf(raw((v) => (v.repos.mllmJax.commit = "test"))), [
-            'tpu-sft:repos.mllmJax.commit = "test": must be a commit SHA (7 to 40 hex digits), not a branch or tag. Fix: pulumi config set --path repos.mllmJax.commit 03455fc --stack train (see Pulumi.train.yaml for the documented defaults)',
-        ]);
-    });
-
-    it("an invalid bucket name", () => {
-        assert.deepStrictEqual(problemsOf(raw((v) => (v.bucket.name = "My_Bucket"))), [
-            "tpu-sft:bucket.name = \"My_Bucket\": must use lowercase letters, digits, '-', '_' or '.', and start and end with a letter or digit. Fix: pulumi config set --path bucket.name my-project-mllm-jax-artifacts --stack train",
-        ]);
-        assert.match(problemsOf(raw((v) => (v.bucket.name = "ab")))[0], /must be 3-63 characters long \(got 2\)/);
-        assert.match(
-            problemsOf(raw((v) => (v.bucket.name = "google-ckpts")))[0],
-            /must not start with 'goog' or contain 'google'/,
-        );
-    });
-
-    it("duplicate run names and output dirs", () => {
-        assert.deepStrictEqual(
-            problemsOf(
-                raw((v) => {
-                    v.train.runs[1].name = "office";
-                    v.train.runs[1].outputDir = v.train.runs[0].outputDir;
-                }),
-            ),
-            [
-                'tpu-sft:train.runs[1].name = "office": repeats train.runs[0].name. Fix: pulumi config set --path train.runs[1].name <another-name> --stack train',
-                'tpu-sft:train.runs[1].outputDir = "runs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32": repeats train.runs[0].outputDir. Fix: pulumi config set --path train.runs[1].outputDir <another-outputDir> --stack train',
-            ],
-        );
-    });
-
-    it("W&B online without a key", () => {
-        assert.deepStrictEqual(
-            problemsOf(raw(undefined, { secretsSet: { wandbApiKey: false, sshPrivateKey: false } })),
-            [
-                "tpu-sft:wandbApiKey = (unset): W&B mode is online but the API key secret is not set. Fix: pulumi config set --secret tpu-sft:wandbApiKey <key> --stack train, or pulumi config set --path wandb.mode disabled --stack train",
-            ],
-        );
-    });
-
-    it("reports every problem at once, before any resource exists", () => {
-        const problems = problemsOf(
-            raw(
-                (v) => {
-                    v.tpu.zone = "europe-west9-z";
-                    v.tpu.runtimeVersion = "nope";
-                    v.bucket.name = "-bad";
-                },
-                { gcpProject: undefined, secretsSet: { wandbApiKey: false, sshPrivateKey: false } },
-            ),
-        );
-        assert.deepStrictEqual(
-            problems.map((p) => p.split(" = ")[0]),
-            [
-                "gcp:project",
-                "tpu-sft:tpu.zone",
-                "tpu-sft:tpu.runtimeVersion",
-                "tpu-sft:wandbApiKey",
-                "tpu-sft:bucket.name",
-            ],
-        );
-    });
-
-    it("structural errors: wrong enum, missing run field, bad path, repeated checkpoint kind", () => {
-        const problems = problemsOf(
-            raw((v) => {
-                v.tpu.provisioning = "cheap";
-                delete v.train.runs[0].outputDir;
-                v.train.runs[1].config = "../etc/passwd.yaml";
-                v.train.runs[1].checkpoints = ["last", "last"];
-            }),
-        );
-        assert.deepStrictEqual(
-            problems.map((p) => p.split(". Fix:")[0]),
-            [
-                'tpu-sft:tpu.provisioning = "cheap": expected one of "spot"|"on-demand"|"reserved"',
-                "tpu-sft:train.runs[0].outputDir = (unset): is required",
-                "tpu-sft:train.runs[1].config = \"../etc/passwd.yaml\": must not contain '..'",
-                'tpu-sft:train.runs[1].checkpoints = ["last","last"]: must not repeat a kind',
-            ],
-        );
-        assert.match(problems[0], /Fix: pulumi config set --path tpu\.provisioning spot --stack train/);
-    });
-
-    it("adopting a VM needs a key the VM already accepts", () => {
-        assert.match(
-            problemsOf(raw((v) => (v.tpu.adopt = true)))[0],
-            /^tpu-sft:tpu\.adopt = true: an adopted VM keeps its own metadata/,
-        );
-    });
-
-    it("a public key without the private key secret, and the reverse", () => {
-        assert.match(
-            problemsOf(raw((v) => (v.ssh.publicKey = "ssh-ed25519 AAAAC3Nza me")))[0],
-            /ssh\.publicKey = \(set\): is set but the sshPrivateKey secret is not/,
-        );
-        assert.match(
-            problemsOf(raw(undefined, { secretsSet: { wandbApiKey: true, sshPrivateKey: true } }))[0],
-            /ssh\.publicKey = \(unset\): must be set when the sshPrivateKey secret is given/,
-        );
-    });
-
-    it("the local target needs one host per worker", () => {
-        const problems = problemsOf(
-            raw((v) => {
-                v.target = "local";
-                v.local = { hosts: [{ host: "10.9.0.2" }], storageEndpoint: "http://10.9.0.1:4443" };
-            }),
-        );
-        assert.deepStrictEqual(
-            problems.map((p) => p.split(". Fix:")[0]),
-            ['tpu-sft:local.hosts = [{"host":"10.9.0.2"}]: lists 1 hosts but v6e-16 has 4'],
-        );
-    });
-});
-
-describe("loadConfig on the checked-in Pulumi.eval.yaml", () => {
-    function evalRaw(mutate?: (values: Record<string, any>) => void, extra?: Partial<RawConfig>): RawConfig {
-        const values = clone(stackFileValues("eval"));
-        mutate?.(values);
-        return {
-            stack: "eval",
-            gcpProject: "my-proj",
-            values,
-            secretsSet: { wandbApiKey: true, sshPrivateKey: false },
-            ...extra,
-        };
-    }
-
-    it("accepts the SOP's eval values: one v6e-8 host in europe-west4-a, MLLM-JAX 3be8272, two runs", () => {
-        const cfg = loadConfig(evalRaw());
+describe("the checked-in Pulumi.eval.yaml, read as the engine passes it", () => {
+    it("is a single-host v6e-8 eval stack in europe-west4-a reading the train stack's checkpoints", async () => {
+        const cfg = await load("eval");
+        assert.ok(cfg.role === "eval");
         assert.strictEqual(cfg.shape.hosts, 1);
         assert.strictEqual(cfg.tpu.zone, "europe-west4-a");
         assert.strictEqual(cfg.repos.mllmJax.commit, "3be8272");
         assert.strictEqual(cfg.bucket.create, false);
+        assert.strictEqual(cfg.bucketName, "my-proj-mllm-jax-artifacts");
+        assert.strictEqual(cfg.serviceAccountId, "tpu-sft-eval");
         assert.deepStrictEqual(
-            cfg.eval?.runs.map((r) => [r.name, r.trainRun, r.checkpoint]),
+            cfg.eval.runs.map((r) => [r.name, r.trainRun, r.checkpoint, r.topk]),
             [
-                ["office", "office", "best"],
-                ["industrial", "industrial", "last"],
+                ["office", "office", "best", [1, 3, 5, 10, 20, 50]],
+                ["industrial", "industrial", "last", [1, 3, 5, 10, 20, 50]],
             ],
         );
-        assert.strictEqual(cfg.eval?.trainStack, "organization/tpu-sft/train");
-        assert.strictEqual(cfg.eval?.requireZeroInvalid, true);
+        assert.strictEqual(cfg.eval.trainStack, "organization/tpu-sft/train");
+        assert.strictEqual(cfg.eval.requireZeroInvalid, true);
+        assert.strictEqual(cfg.train, undefined);
     });
 
-    it("K lists that are not increasing", () => {
+    it("accepts a shorter K list calc.py prints for fewer beams", async () => {
+        const cfg = await load("eval", (v) => (v.eval.runs[0].topk = [1, 3, 5, 10]));
+        assert.ok(cfg.role === "eval");
+        assert.deepStrictEqual(cfg.eval.runs[0].topk, [1, 3, 5, 10]);
+    });
+});
+
+describe("tpu.zones, activeZone and the bucket location", () => {
+    it("an ordered fallback list: the first zone is active unless activeZone names another", async () => {
+        const cfg = await load("train", (v) => {
+            delete v.tpu.zone;
+            v.tpu.zones = ["us-east5-b", "us-central1-b"];
+        });
+        assert.deepStrictEqual([cfg.tpu.zone, cfg.region, cfg.bucketLocation], ["us-east5-b", "us-east5", "US-EAST5"]);
+        assert.deepStrictEqual(cfg.tpu.zones, ["us-east5-b", "us-central1-b"]);
+    });
+
+    it("after a stockout the slice moves to activeZone, and the bucket stays in zones[0]'s region", async () => {
+        const cfg = await load("train", (v) => {
+            delete v.tpu.zone;
+            v.tpu.zones = ["us-east5-b", "us-central1-b"];
+            v.activeZone = "us-central1-b";
+        });
         assert.deepStrictEqual(
-            problemsOf(evalRaw((v) => (v.eval.runs[1].topk = [1, 5, 3]))).map((p) => p.split(". Fix:")[0]),
-            ["tpu-sft:eval.runs[1].topk = [1,5,3]: must be strictly increasing, e.g. [1, 3, 5, 10, 20, 50]"],
+            [cfg.tpu.zone, cfg.region, cfg.bucketLocation],
+            ["us-central1-b", "us-central1", "US-EAST5"],
         );
     });
 
-    it("W&B online without a key, on the eval stack too", () => {
-        assert.match(
-            problemsOf(evalRaw(undefined, { secretsSet: { wandbApiKey: false, sshPrivateKey: false } }))[0],
-            /^tpu-sft:wandbApiKey = \(unset\): W&B mode is online but the API key secret is not set\. Fix: pulumi config set --secret tpu-sft:wandbApiKey <key> --stack eval/,
-        );
+    it("an empty activeZone (Pulumi.yaml's default) means the first zone", async () => {
+        const cfg = await load("train", (v) => (v.activeZone = ""));
+        assert.strictEqual(cfg.tpu.zone, "us-east5-b");
     });
 
-    it("both a train stack and explicit checkpoints, or neither", () => {
-        const both = problemsOf(
-            evalRaw(
-                (v) =>
-                    (v.eval.checkpoints = {
-                        office: { best: { uri: "gs://bkt/p/sft_state_best.msgpack", crc32c: "IcOvzQ==", size: 5 } },
-                        industrial: { last: { uri: "gs://bkt/p/sft_state_last.msgpack", crc32c: "IcOvzQ==", size: 5 } },
-                    }),
-            ),
-        );
-        assert.match(
-            both[0],
-            /^tpu-sft:eval\.trainStack = "organization\/tpu-sft\/train": and eval\.checkpoints are both set; choose one source/,
-        );
-        const neither = problemsOf(evalRaw((v) => delete v.eval.trainStack));
-        assert.match(neither[0], /^tpu-sft:eval\.trainStack = \(unset\): names no source of checkpoints/);
+    it("bucket.location in any case, multi-region or dual-region, upper-cased", async () => {
+        for (const [given, expected] of [
+            ["us-east5", "US-EAST5"],
+            ["NAM4", "NAM4"],
+            ["eu", "EU"],
+        ]) {
+            const cfg = await load("train", (v) => (v.bucket.location = given));
+            assert.strictEqual(cfg.bucketLocation, expected);
+        }
     });
 
-    it("explicit checkpoints must cover every eval run, with a gs:// URI and a base64 crc32c", () => {
-        const problems = problemsOf(
-            evalRaw((v) => {
-                delete v.eval.trainStack;
-                v.eval.checkpoints = {
-                    office: { best: { uri: "gs://bkt/p/sft_state_best.msgpack", crc32c: "IcOvzQ==", size: 5 } },
-                };
-            }),
-        );
+    it("skipZoneCheck lets a zone newer than the table through, with its region as bucket location", async () => {
+        const cfg = await load("train", (v) => {
+            v.tpu.zone = "us-central1-ai1a";
+            v.tpu.skipZoneCheck = true;
+        });
+        assert.deepStrictEqual([cfg.tpu.zone, cfg.bucketLocation], ["us-central1-ai1a", "US-CENTRAL1"]);
+    });
+});
+
+describe("firewall, service account, OS Login, lifecycle and services keys", () => {
+    it("no firewall rule: sourceRanges may stay empty", async () => {
+        const cfg = await load("train", (v) => (v.tpu.firewall = { create: false }));
+        assert.deepStrictEqual(cfg.tpu.firewall, { create: false, sourceRanges: [] });
+    });
+
+    it("IPv6 and IPv4 ranges", async () => {
+        const cfg = await load("train", (v) => (v.tpu.firewall.sourceRanges = ["2001:db8::/32", "198.51.100.7/32"]));
+        assert.deepStrictEqual(cfg.tpu.firewall.sourceRanges, ["2001:db8::/32", "198.51.100.7/32"]);
+    });
+
+    it("a given account is used, not created; the default compute account is accepted", async () => {
+        for (const email of [
+            "trainer@my-proj.iam.gserviceaccount.com",
+            "123456789012-compute@developer.gserviceaccount.com",
+            "trainer@my-proj.example.com.iam.gserviceaccount.com",
+        ]) {
+            const cfg = await load("train", (v) => (v.tpu.serviceAccount.email = email));
+            assert.deepStrictEqual([cfg.tpu.serviceAccount.email, cfg.tpu.serviceAccount.create], [email, false]);
+            assert.strictEqual(cfg.serviceAccountId, undefined);
+        }
+    });
+
+    it("create false without an email leaves the VM on the project's default account", async () => {
+        const cfg = await load("train", (v) => (v.tpu.serviceAccount.create = false));
+        assert.deepStrictEqual([cfg.tpu.serviceAccount.email, cfg.tpu.serviceAccount.create], [undefined, false]);
+        assert.strictEqual(cfg.serviceAccountId, undefined);
+    });
+
+    it("OS Login on, 30-day noncurrent versions, services left alone", async () => {
+        const cfg = await load("train", (v) => {
+            v.tpu.osLogin = true;
+            v.bucket.noncurrentVersionDays = 30;
+            v.project = { enableServices: false };
+        });
         assert.deepStrictEqual(
-            problems.map((p) => p.split(". Fix:")[0]),
-            ["tpu-sft:eval.runs[1].trainRun = \"industrial\": has no 'last' checkpoint under eval.checkpoints"],
+            [cfg.tpu.osLogin, cfg.bucket.noncurrentVersionDays, cfg.project.enableServices],
+            [true, 30, false],
         );
-        const malformed = problemsOf(
-            evalRaw((v) => {
-                delete v.eval.trainStack;
-                v.eval.checkpoints = { office: { best: { uri: "s3://b/x.msgpack", crc32c: "abc", size: 5 } } };
-            }),
-        );
+    });
+});
+
+describe("values as the engine encodes them", () => {
+    it("numbers and booleans given as text (pulumi config set --path --type string, or quoted YAML)", async () => {
+        const cfg = await load("train", (v) => {
+            v.train.pollSeconds = "30";
+            v.tpu.enableExternalIps = "false";
+            v.bucket.noncurrentVersionDays = " 14 ";
+        });
+        assert.ok(cfg.role === "train");
         assert.deepStrictEqual(
-            malformed.map((p) => p.split(". Fix:")[0]),
-            [
-                'tpu-sft:eval.checkpoints.office.best.uri = "s3://b/x.msgpack": must be a gs:// URI of a .msgpack checkpoint',
-                "tpu-sft:eval.checkpoints.office.best.crc32c = \"abc\": must be a base64 crc32c as GCS reports it, e.g. 'IcOvzQ=='",
-            ],
+            [cfg.train.pollSeconds, cfg.tpu.enableExternalIps, cfg.bucket.noncurrentVersionDays],
+            [30, false, 14],
         );
     });
 
-    it("duplicate eval run names", () => {
-        assert.match(
-            problemsOf(evalRaw((v) => (v.eval.runs[1].name = "office")))[0],
-            /^tpu-sft:eval\.runs\[1\]\.name = "office": repeats eval\.runs\[0\]\.name/,
+    it("an all-digit commit or label value, which `pulumi config set --path` stores as an integer, stays text", async () => {
+        const cfg = await load("train", (v) => {
+            v.repos.mllmJax.commit = 1234567;
+            v.tpu.labels.year = 2026;
+        });
+        assert.strictEqual(cfg.repos.mllmJax.commit, "1234567");
+        assert.strictEqual(cfg.tpu.labels.year, "2026");
+    });
+
+    it("paths inside the checkout are normalized", async () => {
+        const cfg = await load("train", (v) => {
+            v.train.runs[0].outputDir = "runs/./office//";
+            v.train.runs[0].config = "projects//x/../minionerec/train.yaml";
+        });
+        assert.ok(cfg.role === "train");
+        assert.deepStrictEqual(
+            [cfg.train.runs[0].outputDir, cfg.train.runs[0].config],
+            ["runs/office", "projects/minionerec/train.yaml"],
         );
+    });
+
+    it("decodes the engine's map: objects from JSON, strings as they are, dotted keys kept, secrets left out", () => {
+        const raw = decodeEngineConfig("train", {
+            all: {
+                "gcp:project": "my-proj",
+                "gcp:region": "us-east5",
+                "tpu-sft:role": "train",
+                "tpu-sft:activeZone": "us-east5-a",
+                "tpu-sft:tpu": '{"zone":"us-east5-b","labels":{"a":"1"}}',
+                "tpu-sft:tpu.zone": "us-east5-a",
+                "tpu-sft:colour": '["red"]',
+                "tpu-sft:bucket": "not json",
+                "tpu-sft:wandbApiKey": "k0123",
+                "other:thing": "x",
+            },
+            isSecret: (key) => key === "tpu-sft:wandbApiKey",
+        });
+        assert.deepStrictEqual(raw, {
+            stack: "train",
+            gcpProject: "my-proj",
+            values: {
+                role: "train",
+                activeZone: "us-east5-a",
+                tpu: { zone: "us-east5-b", labels: { a: "1" } },
+                "tpu.zone": "us-east5-a",
+                colour: ["red"],
+                bucket: "not json",
+            },
+            secretsSet: { wandbApiKey: true, sshPrivateKey: false },
+            secretKeys: ["wandbApiKey"],
+        });
+    });
+
+    it("shows NaN and Infinity as themselves, not as JSON's null", async () => {
+        const raw: RawConfig = {
+            stack: "train",
+            gcpProject: "my-proj",
+            values: {
+                ...clone(stackFileValues("train")),
+                ssh: { dialErrorLimit: NaN, perDialTimeoutSeconds: -Infinity },
+            },
+            secretsSet: { wandbApiKey: true, sshPrivateKey: false },
+        };
+        assert.throws(
+            () => loadConfig(raw),
+            (err: ConfigError) => {
+                assert.deepStrictEqual(
+                    err.problems.map((p) => `${p.key} = ${p.value}`),
+                    ["tpu-sft:ssh.dialErrorLimit = NaN", "tpu-sft:ssh.perDialTimeoutSeconds = -Infinity"],
+                );
+                return true;
+            },
+        );
+    });
+
+    it("keeps the secrets Pulumi secrets", async () => {
+        const { secrets } = await readThroughEngine("train", clone(stackFileValues("train")));
+        assert.ok(secrets.wandbApiKey);
+        assert.strictEqual(await pulumi.isSecret(secrets.wandbApiKey), true);
+        assert.strictEqual(secrets.sshPrivateKey, undefined);
+    });
+});
+
+describe("the rehearsal's configs (target local) load", () => {
+    const hosts: HostsJson = {
+        train: [0, 1, 2, 3].map((i) => ({
+            name: `train-w${i}`,
+            hostname: `t1v-n-rehearsal-train-w-${i}`,
+            host: `10.77.0.${i + 2}`,
+            port: 22,
+            netns: `ts00000-train-w${i}`,
+        })),
+        eval: [
+            {
+                name: "eval-w0",
+                hostname: "t1v-n-rehearsal-eval-w-0",
+                host: "10.77.0.6",
+                port: 22,
+                netns: "ts00000-eval-w0",
+            },
+        ],
+        bridge: "10.77.0.1",
+        subnet: "10.77.0.0/24",
+        world: "ts00000",
+    };
+    const work = "/tmp/rehearsal-work";
+    const repos: Repos = {
+        mllmJax: { url: `${work}/repos/MLLM-JAX.git`, commit: "0123456789abcdef0123456789abcdef01234567" },
+        miniOneRec: { url: `${work}/repos/MiniOneRec.git`, commit: "89abcdef0123456789abcdef0123456789abcdef" },
+    };
+    const publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests0123456789abcdefghij rehearsal";
+    const secrets = { wandbApiKey: "wandbcanary", sshPrivateKey: "PRIVATE" };
+
+    /** The rehearsal writes these maps to Pulumi.<stack>.yaml; the engine passes them on like any config. */
+    async function read(stack: "train" | "eval", config: Values, stackName: string) {
+        const values = Object.fromEntries(
+            Object.entries(config)
+                .filter(([k]) => k.startsWith("tpu-sft:"))
+                .map(([k, v]) => [k.slice("tpu-sft:".length), v]),
+        );
+        return (await readThroughEngine(stack, values, { stackName, gcpProject: config["gcp:project"], secrets }))
+            .config;
+    }
+
+    it("train: four static hosts, the emulator, local repositories, short timings", async () => {
+        const cfg = await read(
+            "train",
+            trainConfig(REPO_ROOT, hosts, "http://10.77.0.1:4443", repos, publicKey),
+            "r1-train",
+        );
+        assert.ok(cfg.role === "train" && cfg.target === "local");
+        assert.deepStrictEqual(
+            cfg.local.hosts.map((h) => h.host),
+            ["10.77.0.2", "10.77.0.3", "10.77.0.4", "10.77.0.5"],
+        );
+        assert.strictEqual(cfg.repos.mllmJax.url, `${work}/repos/MLLM-JAX.git`);
+        assert.deepStrictEqual([cfg.train.pollSeconds, cfg.train.timeLimitMinutes], [1, 10]);
+        assert.strictEqual(cfg.serviceAccountId, undefined, "no account is created on the local target");
+    });
+
+    it("eval: one host, reading the rehearsal's train stack, and phase 4's switch to the best checkpoint", async () => {
+        const config = evalConfig(
+            REPO_ROOT,
+            hosts,
+            "http://10.77.0.1:4443",
+            repos,
+            publicKey,
+            "organization/tpu-sft/r1-train",
+        );
+        for (const variant of [config, switchIndustrialToBest(config)]) {
+            const cfg = await read("eval", variant, "r1-eval");
+            assert.ok(cfg.role === "eval" && cfg.target === "local");
+            assert.strictEqual(cfg.eval.trainStack, "organization/tpu-sft/r1-train");
+            assert.strictEqual(cfg.local.hosts.length, 1);
+        }
+    });
+
+    it("the faults' hostile repository path (quotes, $(…), backticks, spaces, non-ASCII) is a valid local path", async () => {
+        const hostile = `${work}/it's $(touch /tmp/canary) \`touch /tmp/canary\`; touch /tmp/canary ☃ "q"/MLLM-JAX.git`;
+        const config = trainConfig(REPO_ROOT, hosts, "http://10.77.0.1:4443", repos, publicKey);
+        config["tpu-sft:repos"] = { ...config["tpu-sft:repos"], mllmJax: { ...repos.mllmJax, url: hostile } };
+        const cfg = await read("train", config, "r1-train");
+        assert.strictEqual(cfg.repos.mllmJax.url, hostile);
+    });
+
+    it("the same local path is refused on the gcp target", async () => {
+        assert.deepStrictEqual(await problems("train", (v) => (v.repos.mllmJax.url = repos.mllmJax.url)), [
+            'tpu-sft:repos.mllmJax.url = "/tmp/rehearsal-work/repos/MLLM-JAX.git": is a local path, which only the local target (the rehearsal) can clone; TPU workers need an https, ssh or user@host:path URL',
+        ]);
     });
 });

@@ -21,6 +21,7 @@ async function buildTrainStack(mutate?: (values: Record<string, Untyped>) => voi
     const { readStackConfig } = await import("../components/config/readStackConfig");
     const { trainStack } = await import("../components/trainStack");
     const { config, secrets } = readStackConfig();
+    assert.ok(config.role === "train");
     const outputs = trainStack(config, secrets);
     const resolved = await promiseOf(pulumi.output(outputs));
     return { mocks, outputs: resolved as Untyped };

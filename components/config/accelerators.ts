@@ -87,13 +87,48 @@ export const ZONES_BY_GENERATION: Readonly<Record<TpuGeneration, readonly string
     v4: ["us-central2-b"],
 };
 
-/** Runtime (software) versions each generation accepts ("TPU software versions" page and the SOP's scripts). */
+/**
+ * Runtime (software) versions each generation accepts: the "TPU software versions" page (v6e → v2-alpha-tpuv6e,
+ * v5p → v2-alpha-tpuv5, v5e → v2-alpha-tpuv5-lite, v4 and older → tpu-ubuntu2204-base), plus v6e-ubuntu-2404,
+ * which the SOP's create_tpu_vm.sh uses for v6e, and v4's older tpu-vm-v4-base. The first entry is the suggestion.
+ */
 export const RUNTIMES_BY_GENERATION: Readonly<Record<TpuGeneration, readonly string[]>> = {
     v6e: ["v6e-ubuntu-2404", "v2-alpha-tpuv6e"],
-    v5e: ["v2-alpha-tpuv5-lite"],
+    v5e: ["v2-alpha-tpuv5-lite", "tpu-ubuntu2204-base"],
     v5p: ["v2-alpha-tpuv5"],
     v4: ["tpu-ubuntu2204-base", "tpu-vm-v4-base"],
 };
+
+/** A zone as GCP spells it: `us-east5-b`, or an AI zone such as `us-central1-ai1a`. */
+export const ZONE_PATTERN = /^[a-z]+-[a-z]+[0-9]+-([a-z]|ai[0-9]+[a-z]?)$/;
+
+/** The region of a zone: `us-east5-b` → `us-east5`. */
+export function regionOf(zone: string): string {
+    return zone.replace(/-[a-z0-9]+$/, "");
+}
+
+/** Every region that offers some TPU generation in the table above. */
+export const TPU_REGIONS: readonly string[] = [
+    ...new Set(Object.values(ZONES_BY_GENERATION).flatMap((zones) => zones.map(regionOf))),
+].sort();
+
+/**
+ * The type as GCP spells it when the input is a near miss: `V6E-16`, `v6e_16`, `v6e16` → `v6e-16`;
+ * `v5e-8` → `v5litepod-8` (GCP's name for v5e slices). Undefined when nothing known is close.
+ */
+export function canonicalAcceleratorType(input: string): string | undefined {
+    const folded = input
+        .trim()
+        .toLowerCase()
+        .replace(/[_\s]+/g, "-");
+    const match = /^(v6e|v5e|v5lite|v5litepod|v5p|v4)-?(\d+)$/.exec(folded);
+    if (!match) {
+        return undefined;
+    }
+    const family = match[1] === "v5e" || match[1] === "v5lite" ? "v5litepod" : match[1];
+    const candidate = `${family}-${Number(match[2])}`;
+    return parseAcceleratorType(candidate) && candidate !== input ? candidate : undefined;
+}
 
 export function knownAcceleratorTypes(): string[] {
     return (Object.keys(RULES) as TpuGeneration[]).flatMap((generation) => {

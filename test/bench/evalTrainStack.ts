@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     const { readStackConfig } = await import("../../components/config/readStackConfig");
     const { trainStack } = await import("../../components/trainStack");
     const { config, secrets } = readStackConfig();
+    if (config.role !== "train") throw new Error("Pulumi.train.yaml must have role train");
     const outputs = trainStack(config, secrets);
     await new Promise<void>((resolve) => pulumi.output(outputs).apply(() => resolve()));
     const ms = performance.now();

@@ -84,7 +84,7 @@ export async function buildStack(
     const { readStackConfig } = await import("../../components/config/readStackConfig");
     const { config, secrets } = readStackConfig();
     const outputs =
-        role === "train"
+        config.role === "train"
             ? (await import("../../components/trainStack")).trainStack(config, secrets)
             : await (await import("../../components/evalStack")).evalStack(config, secrets);
     const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<StackValues> }).promise();
