@@ -177,7 +177,8 @@ describe("GCP readiness: the choices a user makes", function () {
     it("an empty tpu.firewall.sourceRanges is refused, never turned into 0.0.0.0/0", async () => {
         await assert.rejects(
             buildStack("train", (v) => (v.tpu.firewall.sourceRanges = [])),
-            /`sourceRanges` is empty, which GCE would turn into 0\.0\.0\.0\/0\. Fix: pulumi config set --path 'tpu\.firewall\.sourceRanges\[0\]' <your-ip>\/32/,
+            // loadConfig stops it before any resource exists (the component refuses it too, as a second guard).
+            /tpu-sft:tpu\.firewall\.sourceRanges = \[\]: is required when target is gcp[^\n]*never opens 0\.0\.0\.0\/0[\s\S]*Fix: pulumi config set --path 'tpu\.firewall\.sourceRanges\[0\]'/,
         );
     });
 

@@ -470,7 +470,7 @@ describe("preflight on recorded Google API responses", function () {
         const report = await preflight("train", { mutate: (c) => (c["tpu-sft:tpu"].zone = "us-nowhere1-z") });
         assert.strictEqual(
             line(report.lines, "config"),
-            'FAIL config: tpu-sft:tpu.zone = "us-nowhere1-z": does not offer v6e TPUs. Fix: pulumi config set --path tpu.zone us-central1-b --stack train (v6e zones: us-central1-b, us-east1-d, us-east5-a, us-east5-b, us-south1-a, us-south1-b, us-west1-c, europe-west4-a, asia-northeast1-b, southamerica-east1-c), or set tpu.skipZoneCheck true for a newer zone',
+            'FAIL config: tpu-sft:tpu.zone = "us-nowhere1-z": does not offer v6e TPUs (v6e zones: us-central1-b, us-east1-d, us-east5-a, us-east5-b, us-south1-a, us-south1-b, us-west1-c, europe-west4-a, asia-northeast1-b, southamerica-east1-c). Fix: pulumi config set --path tpu.zone us-central1-b --stack train, or pulumi config set --path tpu.skipZoneCheck true --stack train for a zone newer than this table',
         );
         assert.deepStrictEqual(report.google.seen, []);
     });

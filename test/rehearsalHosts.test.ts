@@ -320,7 +320,7 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (test
 
     it("a second world beside this one gets its own names and subnet, and its down leaves this one running", async function () {
         const otherState = path.join(work, "other-world");
-        let otherWorld = "";
+        let otherWorld: string | undefined;
         const other = await run(
             "bash",
             ["-c", `REHEARSAL_TRAIN_HOSTS=1 bash "$0" up "$1" "$2"`, HOSTS_SH, otherState, `${key}.pub`],
@@ -341,7 +341,7 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (test
             const down = await hostsSh("down", otherState, "--purge");
             assert.strictEqual(down.code, 0, down.stderr);
         }
-        assert.ok(otherWorld !== "", "the second world printed no hosts.json");
+        assert.ok(otherWorld !== undefined, "the second world printed no hosts.json");
         assert.doesNotMatch(await mustRun("ip", ["netns", "list"]), new RegExp(`^${otherWorld}-`, "m"));
         for (const h of all) assert.strictEqual((await sshOk(h, "hostname")).trim(), h.hostname);
         assert.match(await mustRun("ip", ["netns", "list"]), new RegExp(`^${hosts.world}-train-w0`, "m"));
