@@ -4,16 +4,14 @@
  * the three metric computations. Its outputs are the metrics, only when all three agree.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { remote, types } from "@pulumi/command";
+import { local, remote, types } from "@pulumi/command";
 import { CheckpointRef, gcsUri } from "./checkpointRef";
 import { EvalRunConfig } from "./config/schema";
-import { BucketReaderOptions, readObject } from "./metrics/bucketReader";
-import { assertRecordList, computeCalcMetrics } from "./metrics/calc";
-import { parseCalcPyStdout } from "./metrics/calcPyStdout";
-import { Agreement, crossCheck, fromCalcPy, fromEvaluator, fromTypeScript } from "./metrics/crossCheck";
+import { BucketReaderOptions } from "./metrics/bucketReader";
 import { runId } from "./runIdentity";
-import { artifactsCommand, ArtifactsResult, artifactsResult } from "./steps/artifacts";
+import { artifactsCommand, artifactsResult } from "./steps/artifacts";
 import { calcCommand, calcResult } from "./steps/calc";
+import { crossCheckResult, crossCheckStep } from "./steps/crossCheck";
 import { downloadCommand, downloadResult } from "./steps/download";
 import { evalReportCommand, evalReportResult } from "./steps/evalreport";
 import { launchCommand } from "./steps/launch";
@@ -56,30 +54,6 @@ export interface EvalRunOutputs {
     readonly artifacts: Record<string, string>;
     readonly agreement: { agree: true; maxAbsDiff: number; sources: string[]; table: string };
     readonly evalSeconds: number;
-}
-
-/** Fetches the predictions and item file from the bucket and checks the three computations agree. */
-export async function crossCheckFromBucket(
-    runName: string,
-    artifacts: ArtifactsResult,
-    calcTail: string,
-    evaluatorMetrics: Parameters<typeof fromEvaluator>[0],
-    options: { requireZeroInvalid: boolean; topk: readonly number[]; reader: BucketReaderOptions },
-): Promise<{ agreement: Agreement; sources: ReturnType<typeof fromTypeScript>[] }> {
-    const [predictions, items] = await Promise.all([
-        readObject(artifacts["eval_predictions.json"].uri, options.reader),
-        readObject(artifacts["items.txt"].uri, options.reader),
-    ]);
-    const records = assertRecordList(JSON.parse(predictions.toString("utf8")));
-    const typescript = fromTypeScript(computeCalcMetrics(records, items.toString("utf8")));
-    const sources = [fromCalcPy(parseCalcPyStdout(calcTail)), fromEvaluator(evaluatorMetrics), typescript];
-    const agreement = crossCheck(sources, { requireZeroInvalid: options.requireZeroInvalid, expectedK: options.topk });
-    if (!agreement.agree) {
-        throw new Error(
-            `eval run ${runName}: the metric computations disagree, so no metrics are recorded:\n${agreement.problems.map((p) => `  - ${p}`).join("\n")}\n${agreement.table}`,
-        );
-    }
-    return { agreement, sources: [typescript] };
 }
 
 export class EvalRun extends pulumi.ComponentResource {
@@ -177,38 +151,48 @@ export class EvalRun extends pulumi.ComponentResource {
                 calc: parseStepResult(`${name} calc`, c, calcResult),
                 artifacts: parseStepResult(`${name} artifacts`, a, artifactsResult),
             }));
-        this.outputs = parsed.apply(async (steps) => {
-            const { agreement, sources } = await crossCheckFromBucket(
-                run.name,
-                steps.artifacts,
-                steps.calc.tail,
-                steps.report.metrics,
-                {
-                    requireZeroInvalid: args.requireZeroInvalid,
-                    topk: run.topk,
-                    reader: args.bucketReader,
-                },
-            );
-            const ts = sources[0];
-            pulumi.log.info(
-                `eval run ${run.name}: calc.py, metrics.json and TypeScript agree (max |Δ| ${agreement.maxAbsDiff.toExponential(2)})\n${agreement.table}`,
-                this,
-            );
-            const keyed = (values: readonly number[]) => Object.fromEntries(ts.k.map((k, i) => [String(k), values[i]]));
+        // The TypeScript computation reads the stored predictions, so it runs as a step keyed by their crc32c.
+        const step = parsed.apply((steps) =>
+            crossCheckStep({
+                run: run.name,
+                predictions: steps.artifacts["eval_predictions.json"],
+                items: steps.artifacts["items.txt"],
+                calcTail: steps.calc.tail,
+                evaluatorMetrics: steps.report.metrics,
+                topk: [...run.topk],
+                requireZeroInvalid: args.requireZeroInvalid,
+                apiEndpoint: args.bucketReader.apiEndpoint,
+                projectId: args.bucketReader.projectId,
+            }),
+        );
+        const check = new local.Command(
+            `${name}-cross-check`,
+            {
+                create: step.create,
+                dir: step.dir,
+                environment: step.environment,
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [artifacts] },
+        );
+        this.outputs = pulumi.all([parsed, check.stdout]).apply(([steps, stdout]) => {
+            const agreed = parseStepResult(`${name} cross-check`, stdout, crossCheckResult);
+            const keyed = (values: readonly number[]) =>
+                Object.fromEntries(agreed.k.map((k, i) => [String(k), values[i]]));
             return {
-                n: ts.n ?? 0,
-                invalid: ts.invalid,
-                k: [...ts.k],
-                hr: keyed(ts.hr),
-                ndcg: keyed(ts.ndcg),
+                n: agreed.n,
+                invalid: agreed.invalid,
+                k: agreed.k,
+                hr: keyed(agreed.hr),
+                ndcg: keyed(agreed.ndcg),
                 wandbUrl: steps.report.wandbUrl,
                 checkpoint: args.checkpoint,
                 artifacts: Object.fromEntries(Object.entries(steps.artifacts).map(([file, a]) => [file, a.uri])),
                 agreement: {
                     agree: true as const,
-                    maxAbsDiff: agreement.maxAbsDiff,
-                    sources: ["calc.py", "metrics.json", "typescript"],
-                    table: agreement.table,
+                    maxAbsDiff: agreed.maxAbsDiff,
+                    sources: agreed.sources,
+                    table: agreed.table,
                 },
                 evalSeconds: wallSeconds([steps.wait]),
             };

@@ -227,6 +227,23 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         );
     });
 
+    it("the TypeScript cross-check is a local step keyed by the stored predictions' crc32c, not a read at evaluation", async () => {
+        const { mocks } = await buildEvalStack();
+        const checks = mocks.ofType("command:local:Command").filter((c) => c.name.endsWith("-cross-check"));
+        assert.deepStrictEqual(checks.map((c) => c.name).sort(), ["industrial-cross-check", "office-cross-check"]);
+        for (const check of checks) {
+            assert.strictEqual(
+                check.inputs.create,
+                "node --require ts-node/register/transpile-only scripts/crossCheck.ts",
+            );
+            const input = JSON.parse(check.inputs.environment.TPU_SFT_CROSS_CHECK);
+            assert.match(input.predictions.uri, /^gs:\/\/.*\/eval\/(office|industrial)\/eval_predictions\.json$/);
+            assert.match(input.predictions.crc32c, /^[A-Za-z0-9+/]{6}==$/);
+            assert.match(input.items.uri, /\/items\.txt$/);
+            assert.deepStrictEqual(input.topk, [1, 3, 5, 10, 20, 50]);
+        }
+    });
+
     it("a new checkpoint in the train stack re-runs download, eval and cross-check for that run only", async () => {
         const first = await buildEvalStack();
         const train = trainRuns();

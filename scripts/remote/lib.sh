@@ -163,6 +163,17 @@ file_crc32c() {
     gcs hash "$1" --skip-md5 --format='value(crc32c_hash)' | head -n 1
 }
 
+# "<object name>\t<size>\t<crc32c>" of every object directly under a gs:// folder, in one gcloud call (nothing when
+# there are none).
+objects_size_crc() {
+    gcs objects list "${1%/}/*" --format='value(name,size,crc32c_hash)' 2>/dev/null || true
+}
+
+# "<path>\t<crc32c>" of several local files, in one gcloud call.
+files_crc32c() {
+    gcs hash "$@" --skip-md5 --format='value(url,crc32c_hash)'
+}
+
 file_size() { stat -c %s "$1"; }
 
 # --- the detached training or eval job ----------------------------------------------------------------------

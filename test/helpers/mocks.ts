@@ -2,6 +2,8 @@
 // with the one result line its script would print, so the program's wiring and parsing run for real. The
 // step scripts' copies (command:remote:CopyToRemote) are recorded and answer with their inputs.
 import * as pulumi from "@pulumi/pulumi";
+import { crossCheckInput, runCrossCheck } from "../../components/metrics/bucketCrossCheck";
+import { RESULT_MARKER } from "../../components/steps/stepResult";
 
 /**
  * A value Pulumi hands the mocks: untyped JSON (resource inputs and state) that the tests read by known paths.
@@ -61,7 +63,12 @@ export class StackMocks implements pulumi.runtime.Mocks {
         private readonly workers = 4,
     ) {}
 
-    newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, Untyped> } {
+    newResource(
+        args: pulumi.runtime.MockResourceArgs,
+    ): { id: string; state: Record<string, Untyped> } | Promise<{ id: string; state: Record<string, Untyped> }> {
+        if (args.type === "command:local:Command" && args.name.endsWith("-cross-check")) {
+            return this.crossCheck(args);
+        }
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id || undefined });
         const state: Record<string, Untyped> = { ...args.inputs };
         switch (args.type) {
@@ -94,6 +101,22 @@ export class StackMocks implements pulumi.runtime.Mocks {
                 break;
         }
         return { id: `${args.name}-id`, state };
+    }
+
+    /**
+     * The cross-check step runs the product's own check, in this process, against whatever @google-cloud/storage
+     * serves here (the in-memory stand-in in the eval tests); a disagreement fails the resource as the step would.
+     */
+    private async crossCheck(
+        args: pulumi.runtime.MockResourceArgs,
+    ): Promise<{ id: string; state: Record<string, Untyped> }> {
+        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        const input = crossCheckInput.parse(JSON.parse(args.inputs.environment.TPU_SFT_CROSS_CHECK));
+        const result = await runCrossCheck(input);
+        return {
+            id: `${args.name}-id`,
+            state: { ...args.inputs, stdout: `${RESULT_MARKER}${JSON.stringify(result)}`, stderr: "" },
+        };
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, Untyped> {
