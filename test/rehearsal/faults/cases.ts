@@ -67,16 +67,26 @@ const workerFails: FaultCase = {
 };
 
 const relaunchAfterFix: FaultCase = {
-    name: "relaunch after the fix, past a stale lock and a leftover process",
+    name: "relaunch after the fix, past a stale lock, a leftover job and a foreign process",
     async inject(ctx) {
+        // A leftover of this program's (it carries the run-dir marker every job gets), a process of another TPU user
+        // in the same checkout (no marker), and a lock file nobody holds.
         await ctx.world.ssh(
             ctx.trainAddress(0),
-            "touch /tmp/libtpu_lockfile; cd /root/MLLM-JAX && (setsid nohup bash -c 'exec -a run_sid_sft_leftover sleep 600' >/dev/null 2>&1 &)",
+            [
+                "touch /tmp/libtpu_lockfile",
+                "cd /root/MLLM-JAX",
+                "(TPU_SFT_RUN_DIR=/root/tpu-sft-runs/old-attempt setsid nohup bash -c 'exec -a run_sid_sft_leftover sleep 600' >/dev/null 2>&1 &)",
+                "(setsid nohup bash -c 'exec -a foreign_tpu_user sleep 600' >/dev/null 2>&1 &)",
+            ].join("; "),
         );
     },
     async expect(ctx) {
         const fixed = await ctx.up("train");
-        const leftover = await ctx.world.ssh(ctx.trainAddress(0), "pgrep -f '[r]un_sid_sft_leftover' || true");
+        const ps = async (pattern: string) =>
+            (await ctx.world.ssh(ctx.trainAddress(0), `pgrep -f '${pattern}' || true`)).stdout.trim();
+        const leftover = await ps("[r]un_sid_sft_leftover");
+        const foreign = await ps("[f]oreign_tpu_user");
         const lock = (
             await ctx.world.ssh(ctx.trainAddress(0), "test -e /tmp/libtpu_lockfile && echo present || echo gone")
         ).stdout.trim();
@@ -91,10 +101,16 @@ const relaunchAfterFix: FaultCase = {
                 observed: `exit ${fixed.code}; office exit codes ${codes}`,
             },
             {
-                name: "stale TPU lock and leftover process",
-                expected: "cleared before launch",
-                ok: lock === "gone" && leftover.stdout.trim() === "",
-                observed: `lock ${lock}; leftover pids '${leftover.stdout.trim()}'`,
+                name: "stale TPU lock and leftover job",
+                expected: "this program's leftover job is stopped and the unheld lock removed before launch",
+                ok: lock === "gone" && leftover === "",
+                observed: `lock ${lock}; leftover pids '${leftover}'`,
+            },
+            {
+                name: "a foreign process on a shared VM",
+                expected: "a process this program did not start survives the launch",
+                ok: foreign !== "",
+                observed: `foreign pids '${foreign}'`,
             },
             {
                 name: "hostile values after success",
@@ -103,6 +119,9 @@ const relaunchAfterFix: FaultCase = {
                 observed: fs.existsSync(canary) ? "CREATED" : "absent",
             },
         ];
+    },
+    async restore(ctx) {
+        await ctx.world.ssh(ctx.trainAddress(0), "pkill -f '[f]oreign_tpu_user' || true");
     },
 };
 
