@@ -53,7 +53,7 @@ async function main(): Promise<number> {
                 {
                     what: "misspelled optional key",
                     mutate: (c) => (c["tpu-sft:tpu"] = { ...c["tpu-sft:tpu"], provisoning: "on-demand" }),
-                    expect: /tpu-sft:tpu\.provisoning[^\n]*is not a known key \(did you mean provisioning\?\)/,
+                    expect: /tpu-sft:tpu\.provisoning[^\n]*is not a known key \(did you mean tpu\.provisioning\?\)/,
                 },
                 {
                     what: "nested key set without --path",
@@ -61,9 +61,9 @@ async function main(): Promise<number> {
                     expect: /tpu-sft:tpu\.zone[\s\S]*--path/,
                 },
                 {
-                    what: "zone without the accelerator's generation",
-                    mutate: (c) => (c["tpu-sft:tpu"] = { ...c["tpu-sft:tpu"], zone: "us-central1-a" }),
-                    expect: /tpu-sft:tpu\.zone = "us-central1-a": does not offer v6e/,
+                    what: "accelerator type not in its canonical spelling",
+                    mutate: (c) => (c["tpu-sft:tpu"] = { ...c["tpu-sft:tpu"], acceleratorType: "V6E_16" }),
+                    expect: /tpu-sft:tpu\.acceleratorType = "V6E_16"[^\n]*v6e-16/,
                 },
                 {
                     what: "poll interval longer than the time limit",
