@@ -7,7 +7,7 @@ import * as path from "path";
 import { run } from "../cli";
 import { listObjects, putObject, readObjectBytes } from "../emulator";
 import { switchIndustrialToBest, writeConfig } from "../stackConfigs";
-import { BUCKET, WANDB_CANARY } from "../world";
+import { BUCKET, Json, WANDB_CANARY } from "../world";
 import { Check, FaultCase, FaultContext, firstLine, literal, pollFor, runDirAtStep2, walk } from "./context";
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
@@ -19,6 +19,62 @@ function hostileRepo(ctx: FaultContext): { dir: string; canary: string } {
     const dir = path.join(ctx.world.work, `it's $(touch ${canary}) \`touch ${canary}\`; touch ${canary} ☃ "q"`);
     return { dir, canary };
 }
+
+const badConfigs: FaultCase = {
+    name: "bad configs, before anything exists",
+    async expect(ctx) {
+        const samples: { what: string; mutate: (c: Record<string, Json>) => void; expect: RegExp }[] = [
+            {
+                what: "misspelled optional key",
+                mutate: (c) => (c["tpu-sft:tpu"] = { ...c["tpu-sft:tpu"], provisoning: "on-demand" }),
+                expect: /tpu-sft:tpu\.provisoning[^\n]*is not a known key \(did you mean tpu\.provisioning\?\)/,
+            },
+            {
+                what: "nested key set without --path",
+                mutate: (c) => (c["tpu-sft:tpu.zone"] = "us-east1-d"),
+                expect: /tpu-sft:tpu\.zone = "us-east1-d": is a nested key set without --path/,
+            },
+            {
+                what: "accelerator type not in its canonical spelling",
+                mutate: (c) => (c["tpu-sft:tpu"] = { ...c["tpu-sft:tpu"], acceleratorType: "V6E_16" }),
+                expect: /tpu-sft:tpu\.acceleratorType = "V6E_16"[^\n]*v6e-16/,
+            },
+            {
+                what: "poll interval longer than the time limit",
+                mutate: (c) => (c["tpu-sft:train"] = { ...c["tpu-sft:train"], timeLimitMinutes: 1, pollSeconds: 120 }),
+                expect: /tpu-sft:train\.pollSeconds/,
+            },
+        ];
+        const checks: Check[] = [];
+        for (const sample of samples) {
+            const file = path.join(ctx.world.work, "bad-config.yaml");
+            fs.copyFileSync(ctx.world.files.train, file);
+            const config = clone(ctx.world.trainConfig);
+            sample.mutate(config);
+            writeConfig(file, config);
+            const result = await ctx.world.pulumi(
+                `pulumi up with a bad config (${sample.what})`,
+                ["up", "--yes", "--skip-preview", "--stack", ctx.world.stacks.train, "--config-file", file],
+                { allowFailure: true },
+            );
+            const text = result.stdout + result.stderr;
+            const exported = JSON.parse(
+                (await ctx.world.pulumi("stack export", ["stack", "export", "--stack", ctx.world.stacks.train])).stdout,
+            ) as { deployment?: { resources?: { type: string }[] } };
+            // The engine records the stack itself (and a default provider) before the program runs.
+            const created = (exported.deployment?.resources ?? []).filter(
+                (r) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"),
+            );
+            checks.push({
+                name: `bad config: ${sample.what}`,
+                expected: "pulumi up fails naming the key, the value and the fix; no resource exists",
+                ok: result.code !== 0 && sample.expect.test(text) && /Fix: /.test(text) && created.length === 0,
+                observed: `exit ${result.code}; ${firstLine(text, sample.expect, "expected problem not shown")}; resources in state: ${created.length}`,
+            });
+        }
+        return checks;
+    },
+};
 
 const workerFails: FaultCase = {
     name: "one worker exits non-zero",
@@ -484,6 +540,7 @@ const secretsAtRest: FaultCase = {
 };
 
 export const FAULT_CASES: readonly FaultCase[] = [
+    badConfigs,
     workerFails,
     relaunchAfterFix,
     checkpointCorrupted,
