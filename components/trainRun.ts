@@ -6,18 +6,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { CheckpointRef, gcsUri } from "./checkpointRef";
+import { chipHours, MANIFEST_FILE } from "./lifecycle/manifest";
 import { CheckpointKind, TrainRunConfig } from "./config/schema";
 import { runId } from "./runIdentity";
 import { pickCheckpointHolder } from "./steps/checkpointHolder";
 import { launchCommand } from "./steps/launch";
 import { locateCommand, locateResult } from "./steps/locate";
+import { handoffRecordCommand, handoffRecordResult } from "./steps/handoff";
 import { parseStepResult } from "./steps/stepResult";
 import { StorageEnv } from "./steps/stepScript";
 import { uploadCommand, uploadResult } from "./steps/upload";
 import { JobTiming, waitCommand, waitResult, wallSeconds } from "./steps/wait";
 
 /** The steps a train run uses on the workers (WorkerBootstrap copies them). */
-export const TRAIN_RUN_STEPS = ["launch", "wait", "locate", "upload"] as const;
+export const TRAIN_RUN_STEPS = ["launch", "wait", "locate", "upload", "handoff"] as const;
 
 export interface TrainRunArgs {
     readonly run: TrainRunConfig;
@@ -33,6 +35,14 @@ export interface TrainRunArgs {
     readonly prefix: string;
     readonly timing: JobTiming;
     readonly storageEnv: StorageEnv;
+    /** What the handoff manifest records besides the run's own results. */
+    readonly handoff: {
+        /** The commits bootstrap checked out. */
+        readonly commits: pulumi.Input<{ mllmJax: string; miniOneRec: string }>;
+        readonly acceleratorType: string;
+        /** Chips in the slice (what a run occupies, and what is billed). */
+        readonly chips: number;
+    };
 }
 
 export class TrainRun extends pulumi.ComponentResource {
@@ -44,6 +54,10 @@ export class TrainRun extends pulumi.ComponentResource {
     public readonly process0Worker: pulumi.Output<number>;
     public readonly trainSeconds: pulumi.Output<number>;
     public readonly logUris: pulumi.Output<string[]>;
+    /** gs://<bucket>/<prefix>/<run>/handoff.json, once this run is recorded there. */
+    public readonly handoffUri: pulumi.Output<string>;
+    /** Chip-hours the run's job took on the slice. */
+    public readonly chipHours: pulumi.Output<number>;
 
     constructor(name: string, args: TrainRunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:steps:TrainRun", name, {}, opts);
@@ -144,6 +158,7 @@ export class TrainRun extends pulumi.ComponentResource {
             );
             return {
                 kind,
+                command: upload,
                 result: upload.stdout.apply((out) => parseStepResult(`${name} upload ${kind}`, out, uploadResult)),
             };
         });
@@ -155,6 +170,47 @@ export class TrainRun extends pulumi.ComponentResource {
                     results.map((r, i) => [uploads[i].kind, { uri: r.uri, size: r.size, crc32c: r.crc32c }]),
                 ),
             );
+        // The manifest entry, written on the checkpoints' worker once every upload is verified.
+        const span = waitResults.apply((results) => ({
+            startedAt: Math.min(...results.map((r) => r.startedAt)),
+            finishedAt: Math.max(...results.map((r) => r.finishedAt)),
+        }));
+        this.chipHours = span.apply((s) => chipHours(args.handoff.chips, s.startedAt, s.finishedAt));
+        const record = new remote.Command(
+            `${name}-handoff`,
+            {
+                connection: pulumi
+                    .all([holder, pulumi.all([...args.connections])])
+                    .apply(([h, connections]) => connections[h.worker]),
+                create: pulumi
+                    .all([args.bucketName, args.handoff.commits, this.checkpoints, waitResults, holder, span])
+                    .apply(([bucket, commits, checkpoints, results, h, s]) =>
+                        handoffRecordCommand({
+                            uri: gcsUri(bucket, args.prefix, run.name, MANIFEST_FILE),
+                            entry: {
+                                run: run.name,
+                                runId: this.runId,
+                                commits: { mllmJax: commits.mllmJax, miniOneRec: commits.miniOneRec },
+                                config: run.config,
+                                checkpoints,
+                                exitCodes: results.map((r) => r.exitCode),
+                                process0Worker: h.worker,
+                                acceleratorType: args.handoff.acceleratorType,
+                                chips: args.handoff.chips,
+                                startedAt: s.startedAt,
+                                finishedAt: s.finishedAt,
+                                chipHours: chipHours(args.handoff.chips, s.startedAt, s.finishedAt),
+                            },
+                            storageEnv: args.storageEnv,
+                        }),
+                    ),
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: uploads.map((u) => u.command) },
+        );
+        this.handoffUri = record.stdout.apply(
+            (out) => parseStepResult(`${name} handoff`, out, handoffRecordResult).uri,
+        );
         this.exitCodes = waitResults.apply((results) => results.map((r) => r.exitCode));
         this.process0Worker = holder.apply((h) => h.worker);
         this.trainSeconds = waitResults.apply(wallSeconds);
@@ -166,6 +222,8 @@ export class TrainRun extends pulumi.ComponentResource {
             process0Worker: this.process0Worker,
             trainSeconds: this.trainSeconds,
             logUris: this.logUris,
+            handoffUri: this.handoffUri,
+            chipHours: this.chipHours,
         });
     }
 }

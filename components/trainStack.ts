@@ -48,6 +48,14 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
                 prefix: config.bucket.prefix,
                 timing: config.train,
                 storageEnv: storageEnvFor(config),
+                handoff: {
+                    commits: slice.bootstrap.results.apply((results) => ({
+                        mllmJax: results[0].mllmJaxCommit,
+                        miniOneRec: results[0].miniOneRecCommit,
+                    })),
+                    acceleratorType: config.tpu.acceleratorType,
+                    chips: config.shape.chips,
+                },
             }),
         );
     }
@@ -66,6 +74,8 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
                         process0Worker: r.process0Worker,
                         trainSeconds: r.trainSeconds,
                         logUris: r.logUris,
+                        handoffUri: r.handoffUri,
+                        chipHours: r.chipHours,
                     },
                 ]),
             ),

@@ -111,13 +111,14 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             assert.strictEqual(c.inputs.stdin, undefined, `${c.name} is sent nothing`);
         }
         const pinned = commands.filter((c) => !/^bootstrap-identify-/.test(c.name));
-        assert.strictEqual(pinned.length, 4 + 2 * 4 * 3 + 2);
+        // bootstrap on 4 workers; per run: launch, wait, locate on 4 workers, one upload, one handoff record.
+        assert.strictEqual(pinned.length, 4 + 2 * 4 * 3 + 2 + 2);
         for (const c of pinned) assert.strictEqual(plain(c.inputs.connection).hostKey, FAKE_HOST_KEY, c.name);
     });
 
     it("copies each step's script and lib.sh to a directory named by its digest; each step command runs its copy", async () => {
         const copies = built.mocks.ofType("command:remote:CopyToRemote");
-        const steps = ["identify", "bootstrap", "launch", "wait", "locate", "upload"] as const;
+        const steps = ["identify", "bootstrap", "launch", "wait", "locate", "upload", "handoff"] as const;
         assert.deepStrictEqual(
             copies.map((c) => c.name).sort(),
             [0, 1, 2, 3]
@@ -145,7 +146,7 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
                 ? "identify"
                 : c.name.startsWith("bootstrap")
                   ? "bootstrap"
-                  : /-(launch|wait|locate|upload)-/.exec(c.name)![1];
+                  : /-(launch|wait|locate|upload|handoff)(-|$)/.exec(c.name)![1];
             assert.ok(
                 c.inputs.create.endsWith(` bash "$HOME/${stepShipment(step as (typeof steps)[number]).script}"`),
                 c.name,
@@ -206,6 +207,34 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         assert.match(outputs.sshPublicKey, /^ssh-ed25519 /);
     });
 
+    it("records each run in its handoff manifest, on the checkpoints' worker, after its uploads", () => {
+        const { outputs, mocks } = built;
+        const office = outputs.runs.office;
+        assert.strictEqual(office.handoffUri, "gs://my-proj-mllm-jax-artifacts/sft_match_official/office/handoff.json");
+        // 16 chips from the first start (1000) to the last exit (5003).
+        assert.strictEqual(office.chipHours, Math.round((16 * 4003 * 1e6) / 3600) / 1e6);
+        const record = mocks.ofType("command:remote:Command").find((c) => c.name === "office-handoff");
+        assert.ok(record);
+        assert.strictEqual(plain(record.inputs.connection).host, "34.1.2.12", "worker 2 holds the checkpoints");
+        assert.deepStrictEqual(
+            mocks.handoffEntries.find((e) => e.run === "office"),
+            {
+                run: "office",
+                runId: office.runId,
+                commits: { mllmJax: "03455fc".padEnd(40, "0"), miniOneRec: "81b4ba9".padEnd(40, "0") },
+                config: "projects/minionerec/sft/configs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32.yaml",
+                checkpoints: { best: office.checkpoints.best },
+                exitCodes: [0, 0, 0, 0],
+                process0Worker: 2,
+                acceleratorType: "v6e-16",
+                chips: 16,
+                startedAt: 1000,
+                finishedAt: 5003,
+                chipHours: office.chipHours,
+            },
+        );
+    });
+
     it("gives identical command inputs on a second evaluation of unchanged config (nothing re-runs)", async () => {
         const again = await buildTrainStack();
         const creates = (m: StackMocks) => m.ofType("command:remote:Command").map((c) => [c.name, c.inputs.create]);
@@ -222,6 +251,7 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             .filter((c) => before.get(c.name) !== c.inputs.create)
             .map((c) => c.name.replace(/-w\d$/, "-w*"));
         assert.deepStrictEqual([...new Set(differing)].sort(), [
+            "industrial-handoff",
             "industrial-launch-w*",
             "industrial-locate-w*",
             "industrial-wait-w*",

@@ -51,6 +51,8 @@ export interface EvalAnswers {
 
 export class StackMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
+    /** The manifest entries the handoff steps were asked to record, in order. */
+    readonly handoffEntries: Untyped[] = [];
     /** Outputs of the train stack a StackReference reads; undefined makes the reference fail like a missing stack. */
     trainStackOutputs: Record<string, unknown> | undefined;
     evalAnswers: EvalAnswers | undefined;
@@ -155,6 +157,10 @@ export class StackMocks implements pulumi.runtime.Mocks {
                     crc32c: env("EXPECT_CRC32C"),
                     skipped: false,
                 });
+            case "handoff":
+                if (env("MODE") === "recall") return result({ state: "absent", entry: null, reason: "" });
+                this.handoffEntries.push(JSON.parse(env("ENTRY_JSON")));
+                return result({ uri: env("HANDOFF_URI"), entries: 1, size: 1234, crc32c: "AAAAAA==" });
             case "download":
                 return result({
                     path: `/root/MLLM-JAX/runs/x/sft_state_${env("KIND")}.msgpack`,
