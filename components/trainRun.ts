@@ -12,7 +12,8 @@ import { runId } from "./runIdentity";
 import { pickCheckpointHolder } from "./steps/checkpointHolder";
 import { launchCommand } from "./steps/launch";
 import { locateCommand, locateResult } from "./steps/locate";
-import { handoffRecordCommand, handoffRecordResult } from "./steps/handoff";
+import { recordedLaunch, recordedLocate, recordedUpload, recordedWait } from "./lifecycle/recorded";
+import { handoffRecallCommand, handoffRecallResult, handoffRecordCommand, handoffRecordResult } from "./steps/handoff";
 import { parseStepResult } from "./steps/stepResult";
 import { StorageEnv } from "./steps/stepScript";
 import { uploadCommand, uploadResult } from "./steps/upload";
@@ -56,6 +57,8 @@ export class TrainRun extends pulumi.ComponentResource {
     public readonly logUris: pulumi.Output<string[]>;
     /** gs://<bucket>/<prefix>/<run>/handoff.json, once this run is recorded there. */
     public readonly handoffUri: pulumi.Output<string>;
+    /** True when the run was already complete in the bucket, so this update ran no job for it. */
+    public readonly recalled: pulumi.Output<boolean>;
     /** Chip-hours the run's job took on the slice. */
     public readonly chipHours: pulumi.Output<number>;
 
@@ -71,11 +74,37 @@ export class TrainRun extends pulumi.ComponentResource {
             jobMode: "train" as const,
             processCount: args.connections.length,
         };
+        const handoffUri = pulumi
+            .output(args.bucketName)
+            .apply((bucket) => gcsUri(bucket, args.prefix, run.name, MANIFEST_FILE));
+        // Is this run id already complete in the bucket? Then every step below only returns the recorded values.
+        const recall = new remote.Command(
+            `${name}-recall`,
+            {
+                connection: args.connections[0],
+                create: handoffUri.apply((uri) =>
+                    handoffRecallCommand({ uri, runId: this.runId, storageEnv: args.storageEnv }),
+                ),
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [...args.after] },
+        );
+        const recalled = recall.stdout.apply((out) => {
+            const r = parseStepResult(`${name} recall`, out, handoffRecallResult);
+            return r.state === "complete" ? r.entry : undefined;
+        });
+        this.recalled = recalled.apply((entry) => entry !== undefined);
+        const logUriOf = (bucket: string, worker: number) =>
+            gcsUri(bucket, args.prefix, run.name, "logs", `${this.runId}-w${worker}.log`);
         const launches = args.connections.map(
             (connection, worker) =>
                 new remote.Command(
                     `${name}-launch-w${worker}`,
-                    { connection, create: launchCommand(job), addPreviousOutputInEnv: false },
+                    {
+                        connection,
+                        create: recalled.apply((entry) => (entry ? recordedLaunch(entry) : launchCommand(job))),
+                        addPreviousOutputInEnv: false,
+                    },
                     // No dependency between the workers' launches: multi-host JAX needs all of them to start together.
                     { parent: this, dependsOn: [...args.after] },
                 ),
@@ -86,13 +115,15 @@ export class TrainRun extends pulumi.ComponentResource {
                     `${name}-wait-w${worker}`,
                     {
                         connection,
-                        create: pulumi.output(args.bucketName).apply((bucket) =>
-                            waitCommand({
-                                ...job,
-                                timing: args.timing,
-                                logUri: gcsUri(bucket, args.prefix, run.name, "logs", `${this.runId}-w${worker}.log`),
-                                storageEnv: args.storageEnv,
-                            }),
+                        create: pulumi.all([args.bucketName, recalled]).apply(([bucket, entry]) =>
+                            entry
+                                ? recordedWait(entry, worker, logUriOf(bucket, worker))
+                                : waitCommand({
+                                      ...job,
+                                      timing: args.timing,
+                                      logUri: logUriOf(bucket, worker),
+                                      storageEnv: args.storageEnv,
+                                  }),
                         ),
                         addPreviousOutputInEnv: false,
                     },
@@ -111,12 +142,16 @@ export class TrainRun extends pulumi.ComponentResource {
                     `${name}-locate-w${worker}`,
                     {
                         connection,
-                        create: locateCommand({
-                            runId: this.runId,
-                            outputDir: run.outputDir,
-                            kinds: run.checkpoints,
-                            storageEnv: args.storageEnv,
-                        }),
+                        create: recalled.apply((entry) =>
+                            entry
+                                ? recordedLocate(entry, worker, run.checkpoints)
+                                : locateCommand({
+                                      runId: this.runId,
+                                      outputDir: run.outputDir,
+                                      kinds: run.checkpoints,
+                                      storageEnv: args.storageEnv,
+                                  }),
+                        ),
                         addPreviousOutputInEnv: false,
                     },
                     // Process 0 writes its last checkpoint at the very end, so locate after every worker is done.
@@ -143,14 +178,16 @@ export class TrainRun extends pulumi.ComponentResource {
                     connection: pulumi
                         .all([holder, pulumi.all([...args.connections])])
                         .apply(([h, connections]) => connections[h.worker]),
-                    create: pulumi.all([file, args.bucketName]).apply(([f, bucket]) =>
-                        uploadCommand({
-                            file: f.path,
-                            destUri: gcsUri(bucket, args.prefix, run.name, `sft_state_${kind}.msgpack`),
-                            size: f.size,
-                            crc32c: f.crc32c,
-                            storageEnv: args.storageEnv,
-                        }),
+                    create: pulumi.all([file, args.bucketName, recalled]).apply(([f, bucket, entry]) =>
+                        entry
+                            ? recordedUpload(entry, kind)
+                            : uploadCommand({
+                                  file: f.path,
+                                  destUri: gcsUri(bucket, args.prefix, run.name, `sft_state_${kind}.msgpack`),
+                                  size: f.size,
+                                  crc32c: f.crc32c,
+                                  storageEnv: args.storageEnv,
+                              }),
                     ),
                     addPreviousOutputInEnv: false,
                 },
@@ -183,10 +220,10 @@ export class TrainRun extends pulumi.ComponentResource {
                     .all([holder, pulumi.all([...args.connections])])
                     .apply(([h, connections]) => connections[h.worker]),
                 create: pulumi
-                    .all([args.bucketName, args.handoff.commits, this.checkpoints, waitResults, holder, span])
-                    .apply(([bucket, commits, checkpoints, results, h, s]) =>
+                    .all([handoffUri, args.handoff.commits, this.checkpoints, waitResults, holder, span])
+                    .apply(([uri, commits, checkpoints, results, h, s]) =>
                         handoffRecordCommand({
-                            uri: gcsUri(bucket, args.prefix, run.name, MANIFEST_FILE),
+                            uri,
                             entry: {
                                 run: run.name,
                                 runId: this.runId,
@@ -224,6 +261,7 @@ export class TrainRun extends pulumi.ComponentResource {
             logUris: this.logUris,
             handoffUri: this.handoffUri,
             chipHours: this.chipHours,
+            recalled: this.recalled,
         });
     }
 }

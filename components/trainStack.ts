@@ -76,6 +76,7 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
                         logUris: r.logUris,
                         handoffUri: r.handoffUri,
                         chipHours: r.chipHours,
+                        recalled: r.recalled,
                     },
                 ]),
             ),

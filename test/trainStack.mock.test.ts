@@ -9,8 +9,12 @@ import { stepShipment } from "../components/steps/stepScript";
 
 const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
 
-async function buildTrainStack(mutate?: (values: Record<string, Untyped>) => void) {
+async function buildTrainStack(
+    mutate?: (values: Record<string, Untyped>) => void,
+    prepare?: (mocks: StackMocks) => void,
+) {
     const mocks = new StackMocks();
+    prepare?.(mocks);
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
     const values = withUserSettings(stackFileValues("train"));
     mutate?.(values);
@@ -111,8 +115,8 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             assert.strictEqual(c.inputs.stdin, undefined, `${c.name} is sent nothing`);
         }
         const pinned = commands.filter((c) => !/^bootstrap-identify-/.test(c.name));
-        // bootstrap on 4 workers; per run: launch, wait, locate on 4 workers, one upload, one handoff record.
-        assert.strictEqual(pinned.length, 4 + 2 * 4 * 3 + 2 + 2);
+        // bootstrap on 4 workers; per run: launch, wait, locate on 4 workers, one upload, handoff recall and record.
+        assert.strictEqual(pinned.length, 4 + 2 * 4 * 3 + 2 + 2 * 2);
         for (const c of pinned) assert.strictEqual(plain(c.inputs.connection).hostKey, FAKE_HOST_KEY, c.name);
     });
 
@@ -146,7 +150,7 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
                 ? "identify"
                 : c.name.startsWith("bootstrap")
                   ? "bootstrap"
-                  : /-(launch|wait|locate|upload|handoff)(-|$)/.exec(c.name)![1];
+                  : /-(launch|wait|locate|upload|handoff|recall)(-|$)/.exec(c.name)![1].replace("recall", "handoff");
             assert.ok(
                 c.inputs.create.endsWith(` bash "$HOME/${stepShipment(step as (typeof steps)[number]).script}"`),
                 c.name,
@@ -235,6 +239,46 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         );
     });
 
+    it("a run already complete in its manifest runs no job: its steps return the recorded values", async () => {
+        const office = built.outputs.runs.office;
+        const entry = {
+            ...built.mocks.handoffEntries.find((e) => e.run === "office"),
+            recordedAt: "2026-11-29T10:00:00Z",
+        };
+        const again = await buildTrainStack(undefined, (m) => (m.recallEntries = { [office.runId]: entry }));
+        const commands = again.mocks.ofType("command:remote:Command");
+        const officeSteps = commands.filter((c) => /^office-(launch|wait|locate|upload)/.test(c.name));
+        assert.strictEqual(officeSteps.length, 4 + 4 + 4 + 1);
+        for (const c of officeSteps) {
+            assert.match(
+                c.inputs.create,
+                new RegExp(
+                    `^echo '[a-z]+: run ${office.runId} is complete \\(recorded 2026-11-29T10:00:00Z in its handoff manifest, checkpoints verified\\); not running it again' >&2; printf`,
+                ),
+                c.name,
+            );
+        }
+        // The other run is new: it launches for real.
+        const industrialLaunch = commands.find((c) => c.name === "industrial-launch-w0");
+        assert.ok(industrialLaunch?.inputs.create.endsWith(`bash "$HOME/${stepShipment("launch").script}"`));
+        const recalled = again.outputs.runs.office;
+        assert.strictEqual(recalled.recalled, true);
+        assert.strictEqual(again.outputs.runs.industrial.recalled, false);
+        assert.deepStrictEqual(recalled.checkpoints, office.checkpoints);
+        assert.deepStrictEqual(recalled.exitCodes, [0, 0, 0, 0]);
+        assert.strictEqual(recalled.process0Worker, 2);
+        assert.strictEqual(recalled.trainSeconds, 5003 - 1000);
+        assert.strictEqual(recalled.chipHours, office.chipHours);
+        assert.deepStrictEqual(recalled.logUris, office.logUris);
+        // Recording it again gives the same entry (the step keeps its first recordedAt).
+        const { recordedAt, ...recorded } = entry;
+        assert.ok(recordedAt);
+        assert.deepStrictEqual(
+            again.mocks.handoffEntries.find((e) => e.run === "office"),
+            recorded,
+        );
+    });
+
     it("gives identical command inputs on a second evaluation of unchanged config (nothing re-runs)", async () => {
         const again = await buildTrainStack();
         const creates = (m: StackMocks) => m.ofType("command:remote:Command").map((c) => [c.name, c.inputs.create]);
@@ -254,6 +298,7 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             "industrial-handoff",
             "industrial-launch-w*",
             "industrial-locate-w*",
+            "industrial-recall",
             "industrial-wait-w*",
         ]);
     });

@@ -58,7 +58,10 @@ elif op == "merge":          # merge ENTRY_FILE CURRENT_OR_EMPTY OUT
     doc = load(sys.argv[3]) if sys.argv[3] else {"schemaVersion": 1, "run": entry["run"], "entries": {}}
     if doc["run"] != entry["run"]:
         sys.exit(f"the manifest is for run {doc['run']}, not {entry['run']}")
-    entry["recordedAt"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    before = dict(doc["entries"].get(entry["runId"], {}))
+    recorded_at = before.pop("recordedAt", None)
+    # Recording the same entry again (a recalled run) keeps the time it was first recorded.
+    entry["recordedAt"] = recorded_at if before == entry else datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     doc["entries"][entry["runId"]] = entry
     with open(sys.argv[4], "w") as f:
         json.dump(doc, f, indent=2, sort_keys=True)
