@@ -42,7 +42,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
         'tpu-sft:trian = {"pollSeconds":30}: is not a known key (did you mean train?). Fix: rename tpu-sft:trian to tpu-sft:train in Pulumi.train.yaml',
     ],
     "train: unknown top-level key": [
-        'tpu-sft:colour = "blue": is not a known key. Fix: pulumi config rm tpu-sft:colour --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
+        'tpu-sft:colour = "blue": is not a known key. Fix: pulumi config rm tpu-sft:colour --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, supervisor, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
     ],
     "train: nested key set without --path": [
         'tpu-sft:tpu.zone = "us-east5-a": is a nested key set without --path, so it is one key named "tpu.zone" that the program never reads. Fix: pulumi config rm tpu-sft:tpu.zone --stack train && pulumi config set --path tpu.zone us-east5-a --stack train',
@@ -57,7 +57,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
         "tpu-sft:tpu.firewall.sourceRanges[1] = \"198.51.100.7/32\": is a nested key set without --path, so it is one key named \"tpu.firewall.sourceRanges[1]\" that the program never reads. Fix: pulumi config rm 'tpu-sft:tpu.firewall.sourceRanges[1]' --stack train && pulumi config set --path 'tpu.firewall.sourceRanges[1]' 198.51.100.7/32 --stack train",
     ],
     "train: a dotted key under no known key": [
-        'tpu-sft:foo.bar = "1": is not a known key. Fix: pulumi config rm tpu-sft:foo.bar --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
+        'tpu-sft:foo.bar = "1": is not a known key. Fix: pulumi config rm tpu-sft:foo.bar --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, supervisor, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
     ],
     "train: misspelled zone key hides the zone": [
         'tpu-sft:tpu.zoen = "us-east5-b": is not a known key (did you mean tpu.zone?). Fix: pulumi config rm --path tpu.zoen --stack train && pulumi config set --path tpu.zone us-east5-b --stack train',
@@ -435,6 +435,24 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     ],
     "train: poll interval zero": [
         "tpu-sft:train.pollSeconds = 0: must be a whole number from 1 to 3600. Fix: pulumi config set --path train.pollSeconds 60 --stack train",
+    ],
+    "train: max attempts zero": [
+        "tpu-sft:train.maxAttempts = 0: must be a whole number from 1 to 20. Fix: pulumi config set --path train.maxAttempts 2 --stack train",
+    ],
+    "train: max recoveries negative": [
+        "tpu-sft:supervisor.maxRecoveries = -1: must be a whole number from 0 to 100. Fix: pulumi config set --path supervisor.maxRecoveries 6 --stack train",
+    ],
+    "train: backoff in words": [
+        'tpu-sft:supervisor.backoffSeconds = "a minute": must be a whole number from 0 to 3600. Fix: pulumi config set --path supervisor.backoffSeconds 30 --stack train',
+    ],
+    "train: misspelled supervisor key": [
+        "tpu-sft:supervisor.maxRecovery = 3: is not a known key (did you mean supervisor.maxRecoveries?). Fix: pulumi config rm --path supervisor.maxRecovery --stack train && pulumi config set --path supervisor.maxRecoveries 3 --stack train",
+    ],
+    "train: on-demand price zero": [
+        "tpu-sft:tpu.prices.onDemandPerChipHour = 0: must be a price in USD per chip-hour above 0 and at most 1000. Fix: pulumi config set --path tpu.prices.onDemandPerChipHour 2.7 --stack train",
+    ],
+    "train: spot price with a currency sign": [
+        'tpu-sft:tpu.prices.spotPerChipHour = "$1.2": must be a price in USD per chip-hour, e.g. 2.7. Fix: pulumi config set --path tpu.prices.spotPerChipHour 1.0 --stack train',
     ],
     "train: time limit in words": [
         'tpu-sft:train.timeLimitMinutes = "a day": must be a whole number from 1 to 10080. Fix: pulumi config set --path train.timeLimitMinutes 720 --stack train',
