@@ -5,8 +5,8 @@
  */
 
 export interface ChipHourPrices {
-    /** USD per chip-hour for spot slices. */
-    readonly spotPerChipHour: number;
+    /** USD per chip-hour for spot slices; unset: no estimate for spot (tpu.prices has no default for it). */
+    readonly spotPerChipHour?: number;
     /** USD per chip-hour on demand (also used to estimate reserved slices). */
     readonly onDemandPerChipHour: number;
 }
@@ -28,7 +28,8 @@ export interface CostSummary {
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-export function pricePerChipHour(prices: ChipHourPrices, provisioning: Provisioning): number {
+/** The price that applies, or undefined when it is not set (spot without tpu.prices.spotPerChipHour). */
+export function pricePerChipHour(prices: ChipHourPrices, provisioning: Provisioning): number | undefined {
     return provisioning === "spot" ? prices.spotPerChipHour : prices.onDemandPerChipHour;
 }
 

@@ -74,7 +74,9 @@ export function parseManifest(uri: string, text: string): Manifest {
     try {
         value = JSON.parse(text);
     } catch (err) {
-        throw new Error(`${uri} is not JSON (${(err as Error).message}); delete it or restore a good version`);
+        throw new Error(`${uri} is not JSON (${(err as Error).message}); delete it or restore a good version`, {
+            cause: err,
+        });
     }
     const parsed = manifestSchema.safeParse(value);
     if (!parsed.success) {
