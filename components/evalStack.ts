@@ -7,6 +7,7 @@ import { EvalStackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { CheckpointCatalog, matchEvalCheckpoints, readTrainStackCheckpoints } from "./evalCheckpoints";
 import { EvalRun } from "./evalRun";
+import { stackCost } from "./lifecycle/stackCost";
 import { bucketOfUri } from "./gcp/readiness";
 import { evalBucketGrants } from "./gcp/bucketGrants";
 import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
@@ -64,5 +65,13 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
         ...sliceOutputs(config, slice),
         bucket: config.bucketName,
         evalRuns: pulumi.output(Object.fromEntries(runs.map((r, i) => [evalConfig.runs[i].name, r.outputs]))),
+        cost: pulumi.all(runs.map((r) => r.outputs)).apply((outputs) =>
+            stackCost(
+                config.shape.chips,
+                config.tpu.provisioning,
+                config.tpu.prices,
+                outputs.map((o) => (config.shape.chips * o.evalSeconds) / 3600),
+            ),
+        ),
     };
 }

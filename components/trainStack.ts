@@ -8,6 +8,7 @@ import { TrainStackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { trainBucketGrants } from "./gcp/bucketGrants";
 import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
+import { stackCost } from "./lifecycle/stackCost";
 import { TrainRun } from "./trainRun";
 
 export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
@@ -62,6 +63,9 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
     return {
         ...sliceOutputs(config, slice),
         bucket: bucket.bucketName,
+        cost: pulumi
+            .all(runs.map((r) => r.chipHours))
+            .apply((hours) => stackCost(config.shape.chips, config.tpu.provisioning, config.tpu.prices, hours)),
         runs: pulumi.output(
             Object.fromEntries(
                 runs.map((r, i) => [

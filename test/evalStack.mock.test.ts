@@ -173,6 +173,16 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         assert.deepStrictEqual(office.agreement.sources, ["calc.py", "metrics.json", "typescript"]);
         assert.ok(office.agreement.maxAbsDiff < 1e-8);
         assert.deepStrictEqual(Object.keys(outputs.evalRuns).sort(), ["industrial", "office"]);
+        // Each mocked eval wait runs 4000 s on the 8 chips of a v6e-8; spot has no default price.
+        assert.strictEqual(outputs.evalRuns.office.evalSeconds, 4000);
+        assert.strictEqual(outputs.evalRuns.industrial.evalSeconds, 4000);
+        assert.deepStrictEqual(outputs.cost, {
+            chips: 8,
+            provisioning: "spot",
+            pricePerChipHour: null,
+            workChipHours: Math.round(((2 * 8 * 4000) / 3600) * 1e6) / 1e6,
+            workUsd: null,
+        });
     });
 
     it("fails with a side-by-side table when the evaluator's metrics disagree with the predictions", async () => {

@@ -209,6 +209,14 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         assert.match(outputs.runs.office.runId, /^office-[0-9a-f]{12}$/);
         assert.strictEqual(outputs.runs.office.logUris.length, 4);
         assert.match(outputs.sshPublicKey, /^ssh-ed25519 /);
+        // Spot (the SOP's provisioning) has no default price: chip-hours without an estimate.
+        assert.deepStrictEqual(outputs.cost, {
+            chips: 16,
+            provisioning: "spot",
+            pricePerChipHour: null,
+            workChipHours: Math.round(2 * outputs.runs.office.chipHours * 1e6) / 1e6,
+            workUsd: null,
+        });
     });
 
     it("records each run in its handoff manifest, on the checkpoints' worker, after its uploads", () => {
