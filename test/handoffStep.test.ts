@@ -9,6 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import { MANIFEST_FILE, ManifestEntryInput, parseManifest } from "../components/lifecycle/manifest";
 import {
+    handoffLatestCommand,
+    handoffLatestResult,
     handoffRecallCommand,
     handoffRecallResult,
     handoffRecordCommand,
@@ -210,6 +212,27 @@ describe("handoff step on a worker-like home against a GCS emulator (real bash, 
             result.reason,
             `best checkpoint ${changed.uri}: recorded 14 bytes, crc32c ${parseManifest(URI, readObject(URI)).entries["office-0123456789ab"].checkpoints.best!.crc32c}; the bucket has ${changed.size}\t${changed.crc32c}`,
         );
+    });
+
+    it("latest: with no manifest, fails naming the URI and what to run", async () => {
+        const uri = `gs://${BUCKET}/sft/industrial/${MANIFEST_FILE}`;
+        const out = await run(handoffLatestCommand({ uri, kind: "best", storageEnv }));
+        assert.strictEqual(out.code, 1);
+        assert.match(
+            out.stderr,
+            /ERROR: no handoff manifest at gs:\/\/handoff-test-bucket\/sft\/industrial\/handoff\.json: the train stack has not handed this run off yet/,
+        );
+    });
+
+    it("latest: the newest entry with that checkpoint kind, verified; none of that kind is an error", async () => {
+        // office-aaaaaaaaaaaa was recorded after office-0123456789ab, and its object still matches.
+        const out = await run(handoffLatestCommand({ uri: URI, kind: "best", storageEnv }));
+        assert.strictEqual(out.code, 0, out.stderr);
+        const result = parseStepResult("latest", out.stdout, handoffLatestResult);
+        assert.deepStrictEqual(result.entry, parseManifest(URI, readObject(URI)).entries["office-aaaaaaaaaaaa"]);
+        const none = await run(handoffLatestCommand({ uri: URI, kind: "last", storageEnv }));
+        assert.strictEqual(none.code, 1);
+        assert.match(none.stderr, /records no run with a 'last' checkpoint; add last to the train run's checkpoints/);
     });
 
     it("record: refuses an entry whose checkpoint does not match the bucket, and leaves the manifest as it was", async () => {

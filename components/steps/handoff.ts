@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { crc32cSchema } from "../checkpointRef";
 import { MANIFEST_FILE, ManifestEntryInput, manifestEntry, manifestEntryInput } from "../lifecycle/manifest";
-import { assertRunId } from "./inputChecks";
+import { assertOneOf, assertRunId } from "./inputChecks";
 import { StorageEnv, stepCommand } from "./stepScript";
 
 /** Reading, merging and writing a few kB, and describing each checkpoint object. */
@@ -76,3 +76,26 @@ export const handoffRecallResult = z.discriminatedUnion("state", [
     z.object({ state: z.enum(["absent", "stale"]), entry: z.null(), reason: z.string() }),
 ]);
 export type HandoffRecallResult = z.infer<typeof handoffRecallResult>;
+
+export interface HandoffLatestInputs {
+    readonly uri: string;
+    readonly kind: "best" | "last";
+    readonly storageEnv: StorageEnv;
+    readonly limitSeconds?: number;
+}
+
+/** The newest verified entry with a `kind` checkpoint (the eval stack's default source); fails when there is none. */
+export function handoffLatestCommand(inputs: HandoffLatestInputs): string {
+    return stepCommand(
+        "handoff",
+        {
+            ...inputs.storageEnv,
+            MODE: "latest",
+            HANDOFF_URI: assertHandoffUri("handoff.uri", inputs.uri),
+            KIND: assertOneOf("handoff.kind", inputs.kind, ["best", "last"]),
+        },
+        inputs.limitSeconds ?? HANDOFF_LIMIT_SECONDS,
+    );
+}
+
+export const handoffLatestResult = z.object({ state: z.literal("complete"), entry: manifestEntry, reason: z.string() });

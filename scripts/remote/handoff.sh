@@ -5,7 +5,9 @@
 #                crc32c, add the entry (with recordedAt) under its run id, write the manifest and verify the copy.
 #   MODE=recall  before a launch: is RUN_ID recorded, and do its objects still match? state complete (with the
 #                entry), absent, or stale (an object is gone or changed: the run must be trained again).
-# Inputs: MODE, HANDOFF_URI, and ENTRY_JSON (record) or RUN_ID (recall).
+#   MODE=latest  on the eval host: the most recently recorded entry with a KIND checkpoint, verified (its object
+#                still matches); an error when there is none.
+# Inputs: MODE, HANDOFF_URI, and ENTRY_JSON (record), RUN_ID (recall) or KIND (latest).
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_env MODE HANDOFF_URI
@@ -23,12 +25,12 @@ read_manifest() {
 
 # check_objects FILE: FILE has lines "<kind>\t<uri>\t<size>\t<crc32c>"; prints the first mismatch, if any.
 check_objects() {
-    local kind uri size crc found
-    while IFS=$'\t' read -r kind uri size crc; do
-        [[ -n "$kind" ]] || continue
+    local what uri size crc found
+    while IFS=$'\t' read -r what uri size crc; do
+        [[ -n "$what" ]] || continue
         found="$(object_size_crc "$uri")"
         if [[ "$found" != "${size}"$'\t'"${crc}" ]]; then
-            printf '%s checkpoint %s: recorded %s bytes, crc32c %s; the bucket has %s\n' "$kind" "$uri" "$size" "$crc" \
+            printf '%s checkpoint %s: recorded %s bytes, crc32c %s; the bucket has %s\n' "$what" "$uri" "$size" "$crc" \
                 "${found:-no such object}"
             return
         fi
@@ -70,6 +72,13 @@ elif op == "pick":           # pick CURRENT RUN_ID OUT: the entry, or exit 3 whe
     entry = load(sys.argv[2])["entries"].get(sys.argv[3])
     if entry is None:
         sys.exit(3)
+    with open(sys.argv[4], "w") as f:
+        json.dump(entry, f)
+elif op == "latest":         # latest CURRENT KIND OUT: the newest entry with that checkpoint, or exit 3
+    entries = [e for e in load(sys.argv[2])["entries"].values() if sys.argv[3] in e.get("checkpoints", {})]
+    if not entries:
+        sys.exit(3)
+    entry = max(entries, key=lambda e: (e.get("recordedAt", ""), e.get("finishedAt", 0)))
     with open(sys.argv[4], "w") as f:
         json.dump(entry, f)
 else:
@@ -124,5 +133,20 @@ case "$MODE" in
         esac
         result_object state str "$state" entry json "$entry" reason str "$why"
         ;;
-    *) die "input MODE='$MODE' is not record or recall (a bug in the command builder)" ;;
+    latest)
+        require_env KIND
+        [[ "$KIND" =~ ^(best|last)$ ]] || die "input KIND='$KIND' is not best or last (a bug in the command builder)"
+        read_manifest ||
+            die "no handoff manifest at $HANDOFF_URI: the train stack has not handed this run off yet (run it first: npm run supervise -- --stack train), or eval.handoff names another bucket or prefix"
+        rc=0
+        manifest_py latest "$work/current.json" "$KIND" "$work/entry.json" || rc=$?
+        ((rc != 3)) || die "$HANDOFF_URI records no run with a '$KIND' checkpoint; add $KIND to the train run's checkpoints, or evaluate another kind"
+        ((rc == 0)) || die "could not read $HANDOFF_URI (see above); fix or delete that object"
+        manifest_py objects "$work/entry.json" | grep -P "^${KIND}\t" >"$work/objects.tsv" || true
+        why="$(check_objects "$work/objects.tsv")"
+        [[ -z "$why" ]] || die "the latest entry of $HANDOFF_URI no longer matches the bucket: $why; run the train stack again to hand it off anew"
+        log "using $(python3 -c 'import json,sys; e=json.load(open(sys.argv[1])); print(e["runId"], "recorded", e["recordedAt"])' "$work/entry.json") from $HANDOFF_URI"
+        result_object state str complete entry json "$(json_file "$work/entry.json")" reason str ""
+        ;;
+    *) die "input MODE='$MODE' is not record, recall or latest (a bug in the command builder)" ;;
 esac
