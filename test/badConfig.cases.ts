@@ -522,7 +522,19 @@ export const EVAL_INPUTS: readonly CaseInput[] = [
     { stack: "eval", what: "fractional K", mutate: (v) => (v.eval.runs[0].topk = [1, 3.5]) },
     { stack: "eval", what: "unknown checkpoint kind", mutate: (v) => (v.eval.runs[0].checkpoint = "final") },
     { stack: "eval", what: "both checkpoint sources", mutate: (v) => (v.eval.checkpoints = {}) },
-    { stack: "eval", what: "no checkpoint source", mutate: (v) => delete v.eval.trainStack },
+    {
+        stack: "eval",
+        what: "handoff manifests and a train stack",
+        mutate: (v) => (v.eval.handoff = { prefix: "sft_match_official" }),
+    },
+    {
+        stack: "eval",
+        what: "handoff prefix with '..'",
+        mutate: (v) => {
+            delete v.eval.trainStack;
+            v.eval.handoff = { prefix: "a/../b" };
+        },
+    },
     { stack: "eval", what: "train stack name with a space", mutate: (v) => (v.eval.trainStack = "my train") },
     {
         stack: "eval",

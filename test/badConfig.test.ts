@@ -551,10 +551,13 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
         "tpu-sft:eval.runs[0].checkpoint = \"final\": must be one of best, last. Fix: pulumi config set --path 'eval.runs[0].checkpoint' best --stack eval",
     ],
     "eval: both checkpoint sources": [
-        'tpu-sft:eval.trainStack = "organization/tpu-sft/train": and eval.checkpoints are both set; choose one source. Fix: pulumi config set --path eval.trainStack organization/tpu-sft/train --stack eval, or list explicit gs:// checkpoints under eval.checkpoints',
+        'tpu-sft:eval.trainStack = "organization/tpu-sft/train": and eval.checkpoints are both set; choose one source of checkpoints. Fix: keep one of eval.trainStack, eval.checkpoints (with none of them, eval reads the train stack\'s handoff manifests) and remove the others with pulumi config rm --path',
     ],
-    "eval: no checkpoint source": [
-        "tpu-sft:eval.trainStack = (unset): names no source of checkpoints. Fix: pulumi config set --path eval.trainStack organization/tpu-sft/train --stack eval, or list explicit gs:// checkpoints under eval.checkpoints",
+    "eval: handoff manifests and a train stack": [
+        'tpu-sft:eval.trainStack = "organization/tpu-sft/train": and eval.handoff are both set; choose one source of checkpoints. Fix: keep one of eval.trainStack, eval.handoff (with none of them, eval reads the train stack\'s handoff manifests) and remove the others with pulumi config rm --path',
+    ],
+    "eval: handoff prefix with '..'": [
+        "tpu-sft:eval.handoff.prefix = \"a/../b\": must be an object prefix such as sft_match_official (no empty, '.' or '..' parts). Fix: pulumi config set --path eval.handoff.prefix sft_match_official --stack eval",
     ],
     "eval: train stack name with a space": [
         'tpu-sft:eval.trainStack = "my train": must be a stack name such as organization/tpu-sft/train. Fix: pulumi config set --path eval.trainStack organization/tpu-sft/train --stack eval',

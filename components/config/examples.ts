@@ -64,6 +64,8 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
     "train.runs[].outputDir": "runs/<name>",
     "train.runs[].checkpoints[]": "best",
     "eval.trainStack": "organization/tpu-sft/train",
+    "eval.handoff.bucket": "my-project-mllm-jax-artifacts",
+    "eval.handoff.prefix": "sft_match_official",
     "eval.requireZeroInvalid": "true",
     "eval.timeLimitMinutes": "240",
     "eval.pollSeconds": "30",

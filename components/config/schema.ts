@@ -353,6 +353,21 @@ export const evalFields = {
         /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*){0,2}$/,
         "must be a stack name such as organization/tpu-sft/train",
     ).optional(),
+    /**
+     * Or the handoff manifests the train stack writes (the default when neither trainStack nor checkpoints is set):
+     * gs://<bucket>/<prefix>/<trainRun>/handoff.json. bucket defaults to this stack's bucket name (the same
+     * <project>-mllm-jax-artifacts rule as the train stack's), prefix to bucket.prefix.
+     */
+    handoff: z
+        .strictObject({
+            bucket: text(checkBucketName).optional(),
+            prefix: text((value) =>
+                value === "" || value.split("/").some((p) => p === "" || p === "." || p === "..")
+                    ? "must be an object prefix such as sft_match_official (no empty, '.' or '..' parts)"
+                    : undefined,
+            ).optional(),
+        })
+        .optional(),
     /** Or explicit checkpoints: run name → kind → {uri, crc32c, size}. */
     checkpoints: z
         .record(

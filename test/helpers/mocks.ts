@@ -56,6 +56,8 @@ export class StackMocks implements pulumi.runtime.Mocks {
     readonly handoffEntries: Untyped[] = [];
     /** Manifest entries the recall step finds complete, by run id (none by default: every run is new). */
     recallEntries: Record<string, Untyped> = {};
+    /** The newest manifest entry the eval side's handoff step finds, by manifest URI. */
+    latestEntries: Record<string, Untyped> = {};
     /** Outputs of the train stack a StackReference reads; undefined makes the reference fail like a missing stack. */
     trainStackOutputs: Record<string, unknown> | undefined;
     evalAnswers: EvalAnswers | undefined;
@@ -165,6 +167,11 @@ export class StackMocks implements pulumi.runtime.Mocks {
                     skipped: false,
                 });
             case "handoff":
+                if (env("MODE") === "latest") {
+                    const entry = this.latestEntries[env("HANDOFF_URI")];
+                    if (!entry) throw new Error(`mock: no handoff manifest at ${env("HANDOFF_URI")}`);
+                    return result({ state: "complete", entry, reason: "" });
+                }
                 if (env("MODE") === "recall") {
                     const entry = this.recallEntries[env("RUN_ID")];
                     return result(
