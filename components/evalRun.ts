@@ -15,18 +15,23 @@ import { crossCheckResult, crossCheckStep } from "./steps/crossCheck";
 import { downloadCommand, downloadResult } from "./steps/download";
 import { evalReportCommand, evalReportResult } from "./steps/evalreport";
 import { launchCommand } from "./steps/launch";
+import { handoffLatestCommand, handoffLatestResult } from "./steps/handoff";
 import { parseStepResult } from "./steps/stepResult";
 import { StorageEnv } from "./steps/stepScript";
 import { JobTiming, waitCommand, waitResult, wallSeconds } from "./steps/wait";
 
 /** The steps an eval run uses on its host (WorkerBootstrap copies them). */
-export const EVAL_RUN_STEPS = ["download", "launch", "wait", "evalreport", "calc", "artifacts"] as const;
+export const EVAL_RUN_STEPS = ["handoff", "download", "launch", "wait", "evalreport", "calc", "artifacts"] as const;
 
 export interface EvalRunArgs {
     readonly run: EvalRunConfig;
     /** The single host's connection. */
     readonly connection: pulumi.Output<types.input.remote.ConnectionArgs>;
-    readonly checkpoint: CheckpointRef;
+    /**
+     * Known when the program starts (train stack outputs, explicit URIs), or the train run's handoff manifest,
+     * which a step on the eval host reads (the newest verified entry with this run's checkpoint kind).
+     */
+    readonly checkpoint: pulumi.Input<CheckpointRef> | { readonly handoffUri: string };
     /** What must finish first (bootstrap, the previous eval run: they share the TPU). */
     readonly after: readonly pulumi.Resource[];
     /** Everything else that defines the run (commits, env pins, slice). */
@@ -57,7 +62,7 @@ export interface EvalRunOutputs {
 }
 
 export class EvalRun extends pulumi.ComponentResource {
-    public readonly runId: string;
+    public readonly runId: pulumi.Output<string>;
     /** The last command on the host; the next eval run starts after it. */
     public readonly done: remote.Command;
     public readonly outputs: pulumi.Output<EvalRunOutputs>;
@@ -66,9 +71,39 @@ export class EvalRun extends pulumi.ComponentResource {
         super("tpu-sft:steps:EvalRun", name, {}, opts);
         const { run, connection } = args;
         // The checkpoint's identity is part of the run's: a new checkpoint re-runs download, eval and cross-check.
-        this.runId = runId(
-            { name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] },
-            { ...args.identity, checkpoint: args.checkpoint, itemFile: run.itemFile, wandb: args.wandbMode },
+        const source = args.checkpoint;
+        let checkpoint: pulumi.Output<CheckpointRef>;
+        if (typeof source === "object" && "handoffUri" in source) {
+            const pick = new remote.Command(
+                `${name}-handoff`,
+                {
+                    connection,
+                    create: handoffLatestCommand({
+                        uri: source.handoffUri,
+                        kind: run.checkpoint,
+                        storageEnv: args.storageEnv,
+                    }),
+                    addPreviousOutputInEnv: false,
+                },
+                { parent: this, dependsOn: [...args.after] },
+            );
+            checkpoint = pick.stdout.apply((out) => {
+                const { entry } = parseStepResult(`${name} handoff`, out, handoffLatestResult);
+                const found = entry.checkpoints[run.checkpoint];
+                if (!found)
+                    throw new Error(
+                        `eval run ${run.name}: the handoff entry ${entry.runId} has no ${run.checkpoint} checkpoint (a bug in the handoff step)`,
+                    );
+                return found;
+            });
+        } else {
+            checkpoint = pulumi.output(source as pulumi.Input<CheckpointRef>);
+        }
+        this.runId = checkpoint.apply((cp) =>
+            runId(
+                { name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] },
+                { ...args.identity, checkpoint: cp, itemFile: run.itemFile, wandb: args.wandbMode },
+            ),
         );
         // Each step's time limit is enforced on the host (lib.sh); the provider enforces none.
         const command = (step: string, create: pulumi.Input<string>, dependsOn: pulumi.Resource[]) =>
@@ -80,71 +115,86 @@ export class EvalRun extends pulumi.ComponentResource {
 
         const download = command(
             "download",
-            downloadCommand({
-                checkpoint: args.checkpoint,
-                config: run.config,
-                kind: run.checkpoint,
-                storageEnv: args.storageEnv,
-            }),
+            checkpoint.apply((cp) =>
+                downloadCommand({
+                    checkpoint: cp,
+                    config: run.config,
+                    kind: run.checkpoint,
+                    storageEnv: args.storageEnv,
+                }),
+            ),
             [...args.after],
         );
-        const job = {
-            runId: this.runId,
+        const job = (id: string) => ({
+            runId: id,
             config: run.config,
             mode: args.env.mode,
             condaEnv: args.env.condaEnv,
             jobMode: "eval" as const,
             processCount: 1,
-        };
-        const launch = command("eval-launch", launchCommand(job), [download]);
+        });
+        const launch = command(
+            "eval-launch",
+            this.runId.apply((id) => launchCommand(job(id))),
+            [download],
+        );
         const wait = new remote.Command(
             `${name}-eval-wait`,
             {
                 connection,
                 // The eval log goes to the bucket with the other artifacts.
-                create: waitCommand({
-                    ...job,
-                    timing: args.timing,
-                    logUri: "",
-                    storageEnv: args.storageEnv,
-                    requireWandb: args.wandbMode === "online",
-                }),
+                create: this.runId.apply((id) =>
+                    waitCommand({
+                        ...job(id),
+                        timing: args.timing,
+                        logUri: "",
+                        storageEnv: args.storageEnv,
+                        requireWandb: args.wandbMode === "online",
+                    }),
+                ),
                 addPreviousOutputInEnv: false,
             },
             { parent: this, dependsOn: [launch] },
         );
         const report = command(
             "eval-report",
-            evalReportCommand({ runId: this.runId, outputDir: run.outputDir, wandbMode: args.wandbMode }),
+            this.runId.apply((id) =>
+                evalReportCommand({ runId: id, outputDir: run.outputDir, wandbMode: args.wandbMode }),
+            ),
             [wait],
         );
         const calc = command(
             "calc",
-            calcCommand({
-                runId: this.runId,
-                outputDir: run.outputDir,
-                itemFile: run.itemFile,
-                mode: args.env.mode,
-                condaEnv: args.env.condaEnv,
-            }),
+            this.runId.apply((id) =>
+                calcCommand({
+                    runId: id,
+                    outputDir: run.outputDir,
+                    itemFile: run.itemFile,
+                    mode: args.env.mode,
+                    condaEnv: args.env.condaEnv,
+                }),
+            ),
             [wait],
         );
         const artifacts = command(
             "artifacts",
-            artifactsCommand({
-                runId: this.runId,
-                outputDir: run.outputDir,
-                itemFile: run.itemFile,
-                destPrefix: gcsUri(args.bucketName, args.prefix, "eval", run.name),
-                storageEnv: args.storageEnv,
-            }),
+            this.runId.apply((id) =>
+                artifactsCommand({
+                    runId: id,
+                    outputDir: run.outputDir,
+                    itemFile: run.itemFile,
+                    destPrefix: gcsUri(args.bucketName, args.prefix, "eval", run.name),
+                    storageEnv: args.storageEnv,
+                }),
+            ),
             [report, calc],
         );
         this.done = artifacts;
 
         const parsed = pulumi
-            .all([download.stdout, wait.stdout, report.stdout, calc.stdout, artifacts.stdout])
-            .apply(([d, w, r, c, a]) => ({
+            .all([download.stdout, wait.stdout, report.stdout, calc.stdout, artifacts.stdout, checkpoint])
+            .apply(([d, w, r, c, a, cp]) => ({
+                checkpoint: cp,
                 download: parseStepResult(`${name} download`, d, downloadResult),
                 wait: parseStepResult(`${name} eval wait`, w, waitResult),
                 report: parseStepResult(`${name} eval report`, r, evalReportResult),
@@ -186,7 +236,7 @@ export class EvalRun extends pulumi.ComponentResource {
                 hr: keyed(agreed.hr),
                 ndcg: keyed(agreed.ndcg),
                 wandbUrl: steps.report.wandbUrl,
-                checkpoint: args.checkpoint,
+                checkpoint: steps.checkpoint,
                 artifacts: Object.fromEntries(Object.entries(steps.artifacts).map(([file, a]) => [file, a.uri])),
                 agreement: {
                     agree: true as const,

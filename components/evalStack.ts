@@ -5,8 +5,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { EvalStackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
+import { CheckpointRef, gcsUri } from "./checkpointRef";
 import { CheckpointCatalog, matchEvalCheckpoints, readTrainStackCheckpoints } from "./evalCheckpoints";
+import { MANIFEST_FILE } from "./lifecycle/manifest";
 import { EvalRun } from "./evalRun";
+import { stackCost } from "./lifecycle/stackCost";
 import { bucketOfUri } from "./gcp/readiness";
 import { evalBucketGrants } from "./gcp/bucketGrants";
 import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
@@ -14,15 +17,31 @@ import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, 
 export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) {
     // loadConfig guarantees the eval section and a single-host accelerator for role eval.
     const evalConfig = config.eval;
-    // Resolved before any resource exists, so a missing run or checkpoint kind creates nothing.
+    // With neither a train stack nor explicit checkpoints, the checkpoints come from the train runs' handoff
+    // manifests, which a step on the eval host reads: the train slice may be gone by then.
+    const handoff =
+        evalConfig.trainStack === undefined && evalConfig.checkpoints === undefined
+            ? {
+                  bucket: evalConfig.handoff?.bucket ?? config.bucketName,
+                  prefix: evalConfig.handoff?.prefix ?? config.bucket.prefix,
+              }
+            : undefined;
+    // Otherwise resolved before any resource exists, so a missing run or checkpoint kind creates nothing.
     const catalog: CheckpointCatalog = evalConfig.trainStack
         ? await readTrainStackCheckpoints(evalConfig.trainStack)
         : (evalConfig.checkpoints ?? {});
-    const checkpoints = matchEvalCheckpoints(
-        evalConfig.runs,
-        catalog,
-        evalConfig.trainStack ? `train stack ${evalConfig.trainStack}` : "eval.checkpoints",
-    );
+    const checkpoints: Record<string, CheckpointRef | { handoffUri: string }> = handoff
+        ? Object.fromEntries(
+              evalConfig.runs.map((run) => [
+                  run.name,
+                  { handoffUri: gcsUri(handoff.bucket, handoff.prefix, run.trainRun, MANIFEST_FILE) },
+              ]),
+          )
+        : matchEvalCheckpoints(
+              evalConfig.runs,
+              catalog,
+              evalConfig.trainStack ? `train stack ${evalConfig.trainStack}` : "eval.checkpoints",
+          );
 
     // Eval reads the checkpoints' buckets (the train stack's, or those of explicit URIs) and writes only
     // under <prefix>/eval/ of its artifact bucket; the grants are made from this stack, on those buckets.
@@ -31,7 +50,9 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
         grants: evalBucketGrants({
             artifactBucket: config.bucketName,
             prefix: config.bucket.prefix,
-            checkpointBuckets: Object.values(checkpoints).map((c) => bucketOfUri(c.uri)),
+            checkpointBuckets: handoff
+                ? [handoff.bucket]
+                : Object.values(checkpoints).map((c) => bucketOfUri((c as CheckpointRef).uri)),
         }),
     });
     const identity = sliceIdentity(config);
@@ -64,5 +85,13 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
         ...sliceOutputs(config, slice),
         bucket: config.bucketName,
         evalRuns: pulumi.output(Object.fromEntries(runs.map((r, i) => [evalConfig.runs[i].name, r.outputs]))),
+        cost: pulumi.all(runs.map((r) => r.outputs)).apply((outputs) =>
+            stackCost(
+                config.shape.chips,
+                config.tpu.provisioning,
+                config.tpu.prices,
+                outputs.map((o) => (config.shape.chips * o.evalSeconds) / 3600),
+            ),
+        ),
     };
 }

@@ -6,18 +6,21 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { CheckpointRef, gcsUri } from "./checkpointRef";
+import { chipHours, MANIFEST_FILE } from "./lifecycle/manifest";
 import { CheckpointKind, TrainRunConfig } from "./config/schema";
 import { runId } from "./runIdentity";
 import { pickCheckpointHolder } from "./steps/checkpointHolder";
 import { launchCommand } from "./steps/launch";
 import { locateCommand, locateResult } from "./steps/locate";
+import { recordedLaunch, recordedLocate, recordedUpload, recordedWait } from "./lifecycle/recorded";
+import { handoffRecallCommand, handoffRecallResult, handoffRecordCommand, handoffRecordResult } from "./steps/handoff";
 import { parseStepResult } from "./steps/stepResult";
 import { StorageEnv } from "./steps/stepScript";
 import { uploadCommand, uploadResult } from "./steps/upload";
 import { JobTiming, waitCommand, waitResult, wallSeconds } from "./steps/wait";
 
 /** The steps a train run uses on the workers (WorkerBootstrap copies them). */
-export const TRAIN_RUN_STEPS = ["launch", "wait", "locate", "upload"] as const;
+export const TRAIN_RUN_STEPS = ["launch", "wait", "locate", "upload", "handoff"] as const;
 
 export interface TrainRunArgs {
     readonly run: TrainRunConfig;
@@ -33,6 +36,14 @@ export interface TrainRunArgs {
     readonly prefix: string;
     readonly timing: JobTiming;
     readonly storageEnv: StorageEnv;
+    /** What the handoff manifest records besides the run's own results. */
+    readonly handoff: {
+        /** The commits bootstrap checked out. */
+        readonly commits: pulumi.Input<{ mllmJax: string; miniOneRec: string }>;
+        readonly acceleratorType: string;
+        /** Chips in the slice (what a run occupies, and what is billed). */
+        readonly chips: number;
+    };
 }
 
 export class TrainRun extends pulumi.ComponentResource {
@@ -44,6 +55,12 @@ export class TrainRun extends pulumi.ComponentResource {
     public readonly process0Worker: pulumi.Output<number>;
     public readonly trainSeconds: pulumi.Output<number>;
     public readonly logUris: pulumi.Output<string[]>;
+    /** gs://<bucket>/<prefix>/<run>/handoff.json, once this run is recorded there. */
+    public readonly handoffUri: pulumi.Output<string>;
+    /** True when the run was already complete in the bucket, so this update ran no job for it. */
+    public readonly recalled: pulumi.Output<boolean>;
+    /** Chip-hours the run's job took on the slice. */
+    public readonly chipHours: pulumi.Output<number>;
 
     constructor(name: string, args: TrainRunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:steps:TrainRun", name, {}, opts);
@@ -57,11 +74,37 @@ export class TrainRun extends pulumi.ComponentResource {
             jobMode: "train" as const,
             processCount: args.connections.length,
         };
+        const handoffUri = pulumi
+            .output(args.bucketName)
+            .apply((bucket) => gcsUri(bucket, args.prefix, run.name, MANIFEST_FILE));
+        // Is this run id already complete in the bucket? Then every step below only returns the recorded values.
+        const recall = new remote.Command(
+            `${name}-recall`,
+            {
+                connection: args.connections[0],
+                create: handoffUri.apply((uri) =>
+                    handoffRecallCommand({ uri, runId: this.runId, storageEnv: args.storageEnv }),
+                ),
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [...args.after] },
+        );
+        const recalled = recall.stdout.apply((out) => {
+            const r = parseStepResult(`${name} recall`, out, handoffRecallResult);
+            return r.state === "complete" ? r.entry : undefined;
+        });
+        this.recalled = recalled.apply((entry) => entry !== undefined);
+        const logUriOf = (bucket: string, worker: number) =>
+            gcsUri(bucket, args.prefix, run.name, "logs", `${this.runId}-w${worker}.log`);
         const launches = args.connections.map(
             (connection, worker) =>
                 new remote.Command(
                     `${name}-launch-w${worker}`,
-                    { connection, create: launchCommand(job), addPreviousOutputInEnv: false },
+                    {
+                        connection,
+                        create: recalled.apply((entry) => (entry ? recordedLaunch(entry) : launchCommand(job))),
+                        addPreviousOutputInEnv: false,
+                    },
                     // No dependency between the workers' launches: multi-host JAX needs all of them to start together.
                     { parent: this, dependsOn: [...args.after] },
                 ),
@@ -72,13 +115,15 @@ export class TrainRun extends pulumi.ComponentResource {
                     `${name}-wait-w${worker}`,
                     {
                         connection,
-                        create: pulumi.output(args.bucketName).apply((bucket) =>
-                            waitCommand({
-                                ...job,
-                                timing: args.timing,
-                                logUri: gcsUri(bucket, args.prefix, run.name, "logs", `${this.runId}-w${worker}.log`),
-                                storageEnv: args.storageEnv,
-                            }),
+                        create: pulumi.all([args.bucketName, recalled]).apply(([bucket, entry]) =>
+                            entry
+                                ? recordedWait(entry, worker, logUriOf(bucket, worker))
+                                : waitCommand({
+                                      ...job,
+                                      timing: args.timing,
+                                      logUri: logUriOf(bucket, worker),
+                                      storageEnv: args.storageEnv,
+                                  }),
                         ),
                         addPreviousOutputInEnv: false,
                     },
@@ -97,12 +142,16 @@ export class TrainRun extends pulumi.ComponentResource {
                     `${name}-locate-w${worker}`,
                     {
                         connection,
-                        create: locateCommand({
-                            runId: this.runId,
-                            outputDir: run.outputDir,
-                            kinds: run.checkpoints,
-                            storageEnv: args.storageEnv,
-                        }),
+                        create: recalled.apply((entry) =>
+                            entry
+                                ? recordedLocate(entry, worker, run.checkpoints)
+                                : locateCommand({
+                                      runId: this.runId,
+                                      outputDir: run.outputDir,
+                                      kinds: run.checkpoints,
+                                      storageEnv: args.storageEnv,
+                                  }),
+                        ),
                         addPreviousOutputInEnv: false,
                     },
                     // Process 0 writes its last checkpoint at the very end, so locate after every worker is done.
@@ -129,14 +178,16 @@ export class TrainRun extends pulumi.ComponentResource {
                     connection: pulumi
                         .all([holder, pulumi.all([...args.connections])])
                         .apply(([h, connections]) => connections[h.worker]),
-                    create: pulumi.all([file, args.bucketName]).apply(([f, bucket]) =>
-                        uploadCommand({
-                            file: f.path,
-                            destUri: gcsUri(bucket, args.prefix, run.name, `sft_state_${kind}.msgpack`),
-                            size: f.size,
-                            crc32c: f.crc32c,
-                            storageEnv: args.storageEnv,
-                        }),
+                    create: pulumi.all([file, args.bucketName, recalled]).apply(([f, bucket, entry]) =>
+                        entry
+                            ? recordedUpload(entry, kind)
+                            : uploadCommand({
+                                  file: f.path,
+                                  destUri: gcsUri(bucket, args.prefix, run.name, `sft_state_${kind}.msgpack`),
+                                  size: f.size,
+                                  crc32c: f.crc32c,
+                                  storageEnv: args.storageEnv,
+                              }),
                     ),
                     addPreviousOutputInEnv: false,
                 },
@@ -144,6 +195,7 @@ export class TrainRun extends pulumi.ComponentResource {
             );
             return {
                 kind,
+                command: upload,
                 result: upload.stdout.apply((out) => parseStepResult(`${name} upload ${kind}`, out, uploadResult)),
             };
         });
@@ -155,6 +207,47 @@ export class TrainRun extends pulumi.ComponentResource {
                     results.map((r, i) => [uploads[i].kind, { uri: r.uri, size: r.size, crc32c: r.crc32c }]),
                 ),
             );
+        // The manifest entry, written on the checkpoints' worker once every upload is verified.
+        const span = waitResults.apply((results) => ({
+            startedAt: Math.min(...results.map((r) => r.startedAt)),
+            finishedAt: Math.max(...results.map((r) => r.finishedAt)),
+        }));
+        this.chipHours = span.apply((s) => chipHours(args.handoff.chips, s.startedAt, s.finishedAt));
+        const record = new remote.Command(
+            `${name}-handoff`,
+            {
+                connection: pulumi
+                    .all([holder, pulumi.all([...args.connections])])
+                    .apply(([h, connections]) => connections[h.worker]),
+                create: pulumi
+                    .all([handoffUri, args.handoff.commits, this.checkpoints, waitResults, holder, span])
+                    .apply(([uri, commits, checkpoints, results, h, s]) =>
+                        handoffRecordCommand({
+                            uri,
+                            entry: {
+                                run: run.name,
+                                runId: this.runId,
+                                commits: { mllmJax: commits.mllmJax, miniOneRec: commits.miniOneRec },
+                                config: run.config,
+                                checkpoints,
+                                exitCodes: results.map((r) => r.exitCode),
+                                process0Worker: h.worker,
+                                acceleratorType: args.handoff.acceleratorType,
+                                chips: args.handoff.chips,
+                                startedAt: s.startedAt,
+                                finishedAt: s.finishedAt,
+                                chipHours: chipHours(args.handoff.chips, s.startedAt, s.finishedAt),
+                            },
+                            storageEnv: args.storageEnv,
+                        }),
+                    ),
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: uploads.map((u) => u.command) },
+        );
+        this.handoffUri = record.stdout.apply(
+            (out) => parseStepResult(`${name} handoff`, out, handoffRecordResult).uri,
+        );
         this.exitCodes = waitResults.apply((results) => results.map((r) => r.exitCode));
         this.process0Worker = holder.apply((h) => h.worker);
         this.trainSeconds = waitResults.apply(wallSeconds);
@@ -166,6 +259,9 @@ export class TrainRun extends pulumi.ComponentResource {
             process0Worker: this.process0Worker,
             trainSeconds: this.trainSeconds,
             logUris: this.logUris,
+            handoffUri: this.handoffUri,
+            chipHours: this.chipHours,
+            recalled: this.recalled,
         });
     }
 }

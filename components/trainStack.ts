@@ -8,6 +8,7 @@ import { TrainStackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { trainBucketGrants } from "./gcp/bucketGrants";
 import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
+import { stackCost } from "./lifecycle/stackCost";
 import { TrainRun } from "./trainRun";
 
 export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
@@ -48,12 +49,23 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
                 prefix: config.bucket.prefix,
                 timing: config.train,
                 storageEnv: storageEnvFor(config),
+                handoff: {
+                    commits: slice.bootstrap.results.apply((results) => ({
+                        mllmJax: results[0].mllmJaxCommit,
+                        miniOneRec: results[0].miniOneRecCommit,
+                    })),
+                    acceleratorType: config.tpu.acceleratorType,
+                    chips: config.shape.chips,
+                },
             }),
         );
     }
     return {
         ...sliceOutputs(config, slice),
         bucket: bucket.bucketName,
+        cost: pulumi
+            .all(runs.map((r) => r.chipHours))
+            .apply((hours) => stackCost(config.shape.chips, config.tpu.provisioning, config.tpu.prices, hours)),
         runs: pulumi.output(
             Object.fromEntries(
                 runs.map((r, i) => [
@@ -66,6 +78,9 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
                         process0Worker: r.process0Worker,
                         trainSeconds: r.trainSeconds,
                         logUris: r.logUris,
+                        handoffUri: r.handoffUri,
+                        chipHours: r.chipHours,
+                        recalled: r.recalled,
                     },
                 ]),
             ),

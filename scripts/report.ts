@@ -64,7 +64,7 @@ class WriteError extends Error {}
 function main(): void {
     try {
         const options = parseArgs(process.argv.slice(2));
-        const runs =
+        const { runs, cost } =
             options.outputs !== undefined
                 ? loadOutputsFile(options.outputs)
                 : readStackOutputs(options.stack as string);
@@ -85,8 +85,8 @@ function main(): void {
         }
         process.stdout.write(
             options.json
-                ? formatJsonReport(report, observed.source, svgPath)
-                : formatPlainReport(report, observed.source, svgPath),
+                ? formatJsonReport(report, observed.source, svgPath, cost)
+                : formatPlainReport(report, observed.source, svgPath, cost),
         );
     } catch (err) {
         if (!(err instanceof ReportInputError) && !(err instanceof WriteError)) throw err;

@@ -408,6 +408,20 @@ export const TRAIN_INPUTS: readonly CaseInput[] = [
         mutate: (v) => (v.train.runs[1].checkpoints = ["last", "last"]),
     },
     { stack: "train", what: "poll interval zero", mutate: (v) => (v.train.pollSeconds = 0) },
+    { stack: "train", what: "max attempts zero", mutate: (v) => (v.train.maxAttempts = 0) },
+    { stack: "train", what: "max recoveries negative", mutate: (v) => (v.supervisor = { maxRecoveries: -1 }) },
+    { stack: "train", what: "backoff in words", mutate: (v) => (v.supervisor = { backoffSeconds: "a minute" }) },
+    { stack: "train", what: "misspelled supervisor key", mutate: (v) => (v.supervisor = { maxRecovery: 3 }) },
+    {
+        stack: "train",
+        what: "on-demand price zero",
+        mutate: (v) => (v.tpu.prices = { onDemandPerChipHour: 0 }),
+    },
+    {
+        stack: "train",
+        what: "spot price with a currency sign",
+        mutate: (v) => (v.tpu.prices = { spotPerChipHour: "$1.2" }),
+    },
     { stack: "train", what: "time limit in words", mutate: (v) => (v.train.timeLimitMinutes = "a day") },
     {
         stack: "train",
@@ -508,7 +522,19 @@ export const EVAL_INPUTS: readonly CaseInput[] = [
     { stack: "eval", what: "fractional K", mutate: (v) => (v.eval.runs[0].topk = [1, 3.5]) },
     { stack: "eval", what: "unknown checkpoint kind", mutate: (v) => (v.eval.runs[0].checkpoint = "final") },
     { stack: "eval", what: "both checkpoint sources", mutate: (v) => (v.eval.checkpoints = {}) },
-    { stack: "eval", what: "no checkpoint source", mutate: (v) => delete v.eval.trainStack },
+    {
+        stack: "eval",
+        what: "handoff manifests and a train stack",
+        mutate: (v) => (v.eval.handoff = { prefix: "sft_match_official" }),
+    },
+    {
+        stack: "eval",
+        what: "handoff prefix with '..'",
+        mutate: (v) => {
+            delete v.eval.trainStack;
+            v.eval.handoff = { prefix: "a/../b" };
+        },
+    },
     { stack: "eval", what: "train stack name with a space", mutate: (v) => (v.eval.trainStack = "my train") },
     {
         stack: "eval",

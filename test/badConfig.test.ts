@@ -42,7 +42,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
         'tpu-sft:trian = {"pollSeconds":30}: is not a known key (did you mean train?). Fix: rename tpu-sft:trian to tpu-sft:train in Pulumi.train.yaml',
     ],
     "train: unknown top-level key": [
-        'tpu-sft:colour = "blue": is not a known key. Fix: pulumi config rm tpu-sft:colour --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
+        'tpu-sft:colour = "blue": is not a known key. Fix: pulumi config rm tpu-sft:colour --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, supervisor, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
     ],
     "train: nested key set without --path": [
         'tpu-sft:tpu.zone = "us-east5-a": is a nested key set without --path, so it is one key named "tpu.zone" that the program never reads. Fix: pulumi config rm tpu-sft:tpu.zone --stack train && pulumi config set --path tpu.zone us-east5-a --stack train',
@@ -57,7 +57,7 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
         "tpu-sft:tpu.firewall.sourceRanges[1] = \"198.51.100.7/32\": is a nested key set without --path, so it is one key named \"tpu.firewall.sourceRanges[1]\" that the program never reads. Fix: pulumi config rm 'tpu-sft:tpu.firewall.sourceRanges[1]' --stack train && pulumi config set --path 'tpu.firewall.sourceRanges[1]' 198.51.100.7/32 --stack train",
     ],
     "train: a dotted key under no known key": [
-        'tpu-sft:foo.bar = "1": is not a known key. Fix: pulumi config rm tpu-sft:foo.bar --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
+        'tpu-sft:foo.bar = "1": is not a known key. Fix: pulumi config rm tpu-sft:foo.bar --stack train (known keys: role, target, activeZone, tpu, ssh, repos, env, bucket, wandb, project, supervisor, train, eval, local, and the secrets wandbApiKey, sshPrivateKey)',
     ],
     "train: misspelled zone key hides the zone": [
         'tpu-sft:tpu.zoen = "us-east5-b": is not a known key (did you mean tpu.zone?). Fix: pulumi config rm --path tpu.zoen --stack train && pulumi config set --path tpu.zone us-east5-b --stack train',
@@ -436,6 +436,24 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
     "train: poll interval zero": [
         "tpu-sft:train.pollSeconds = 0: must be a whole number from 1 to 3600. Fix: pulumi config set --path train.pollSeconds 60 --stack train",
     ],
+    "train: max attempts zero": [
+        "tpu-sft:train.maxAttempts = 0: must be a whole number from 1 to 20. Fix: pulumi config set --path train.maxAttempts 2 --stack train",
+    ],
+    "train: max recoveries negative": [
+        "tpu-sft:supervisor.maxRecoveries = -1: must be a whole number from 0 to 100. Fix: pulumi config set --path supervisor.maxRecoveries 6 --stack train",
+    ],
+    "train: backoff in words": [
+        'tpu-sft:supervisor.backoffSeconds = "a minute": must be a whole number from 0 to 3600. Fix: pulumi config set --path supervisor.backoffSeconds 30 --stack train',
+    ],
+    "train: misspelled supervisor key": [
+        "tpu-sft:supervisor.maxRecovery = 3: is not a known key (did you mean supervisor.maxRecoveries?). Fix: pulumi config rm --path supervisor.maxRecovery --stack train && pulumi config set --path supervisor.maxRecoveries 3 --stack train",
+    ],
+    "train: on-demand price zero": [
+        "tpu-sft:tpu.prices.onDemandPerChipHour = 0: must be a price in USD per chip-hour above 0 and at most 1000. Fix: pulumi config set --path tpu.prices.onDemandPerChipHour 2.7 --stack train",
+    ],
+    "train: spot price with a currency sign": [
+        'tpu-sft:tpu.prices.spotPerChipHour = "$1.2": must be a price in USD per chip-hour, e.g. 2.7. Fix: pulumi config set --path tpu.prices.spotPerChipHour 1.0 --stack train',
+    ],
     "train: time limit in words": [
         'tpu-sft:train.timeLimitMinutes = "a day": must be a whole number from 1 to 10080. Fix: pulumi config set --path train.timeLimitMinutes 720 --stack train',
     ],
@@ -533,10 +551,13 @@ const EXPECTED: Readonly<Record<string, readonly string[]>> = {
         "tpu-sft:eval.runs[0].checkpoint = \"final\": must be one of best, last. Fix: pulumi config set --path 'eval.runs[0].checkpoint' best --stack eval",
     ],
     "eval: both checkpoint sources": [
-        'tpu-sft:eval.trainStack = "organization/tpu-sft/train": and eval.checkpoints are both set; choose one source. Fix: pulumi config set --path eval.trainStack organization/tpu-sft/train --stack eval, or list explicit gs:// checkpoints under eval.checkpoints',
+        'tpu-sft:eval.trainStack = "organization/tpu-sft/train": and eval.checkpoints are both set; choose one source of checkpoints. Fix: keep one of eval.trainStack, eval.checkpoints (with none of them, eval reads the train stack\'s handoff manifests) and remove the others with pulumi config rm --path',
     ],
-    "eval: no checkpoint source": [
-        "tpu-sft:eval.trainStack = (unset): names no source of checkpoints. Fix: pulumi config set --path eval.trainStack organization/tpu-sft/train --stack eval, or list explicit gs:// checkpoints under eval.checkpoints",
+    "eval: handoff manifests and a train stack": [
+        'tpu-sft:eval.trainStack = "organization/tpu-sft/train": and eval.handoff are both set; choose one source of checkpoints. Fix: keep one of eval.trainStack, eval.handoff (with none of them, eval reads the train stack\'s handoff manifests) and remove the others with pulumi config rm --path',
+    ],
+    "eval: handoff prefix with '..'": [
+        "tpu-sft:eval.handoff.prefix = \"a/../b\": must be an object prefix such as sft_match_official (no empty, '.' or '..' parts). Fix: pulumi config set --path eval.handoff.prefix sft_match_official --stack eval",
     ],
     "eval: train stack name with a space": [
         'tpu-sft:eval.trainStack = "my train": must be a stack name such as organization/tpu-sft/train. Fix: pulumi config set --path eval.trainStack organization/tpu-sft/train --stack eval',

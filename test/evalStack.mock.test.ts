@@ -128,7 +128,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
                 .ofType("command:remote:CopyToRemote")
                 .map((c) => c.name)
                 .sort(),
-            ["identify", "bootstrap", "download", "launch", "wait", "evalreport", "calc", "artifacts"]
+            ["identify", "bootstrap", "handoff", "download", "launch", "wait", "evalreport", "calc", "artifacts"]
                 .flatMap((step) => [`bootstrap-copy-${step}-w0`, `bootstrap-copy-${step}-lib-w0`])
                 .sort(),
         );
@@ -152,6 +152,50 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         assert.match(launch.inputs.create, / PROCESS_COUNT=1 /);
     });
 
+    it("without a train stack or explicit checkpoints, reads each train run's handoff manifest on the eval host", async () => {
+        const mocks = new StackMocks(0, 1);
+        const manifest = (run: string) => `gs://${BUCKET}/sft_match_official/${run}/handoff.json`;
+        const entryOf = (run: "office" | "industrial") => ({
+            run,
+            runId: trainRuns()[run].runId,
+            commits: { mllmJax: "03455fc".padEnd(40, "0"), miniOneRec: "81b4ba9".padEnd(40, "0") },
+            config: `projects/minionerec/sft/configs/${run}.yaml`,
+            checkpoints: trainRuns()[run].checkpoints,
+            exitCodes: [0, 0, 0, 0],
+            process0Worker: 1,
+            acceleratorType: "v6e-16",
+            chips: 16,
+            startedAt: 1000,
+            finishedAt: 4600,
+            chipHours: 16,
+            recordedAt: "2026-11-29T10:00:00Z",
+        });
+        mocks.latestEntries = {
+            [manifest("office")]: entryOf("office"),
+            [manifest("industrial")]: entryOf("industrial"),
+        };
+        // No train stack at all: a StackReference would fail.
+        const { outputs } = await buildEvalStack({ mocks, train: null, mutate: (v) => delete v.eval.trainStack });
+        assert.strictEqual(mocks.ofType("pulumi:pulumi:StackReference").length, 0);
+        const picks = mocks.ofType("command:remote:Command").filter((c) => c.name.endsWith("-handoff"));
+        assert.deepStrictEqual(
+            picks.map((c) => c.name),
+            ["office-handoff", "industrial-handoff"],
+        );
+        assert.match(
+            picks[0].inputs.create,
+            new RegExp(` HANDOFF_URI=${manifest("office").replace(/\./g, "\\.")} KIND=best MODE=latest `),
+        );
+        assert.match(picks[1].inputs.create, / KIND=last MODE=latest /);
+        assert.deepStrictEqual(outputs.evalRuns.office.checkpoint, trainRuns().office.checkpoints.best);
+        assert.deepStrictEqual(outputs.evalRuns.industrial.checkpoint, trainRuns().industrial.checkpoints.last);
+        const download = mocks.ofType("command:remote:Command").find((c) => c.name === "office-download")!;
+        assert.match(
+            download.inputs.create,
+            new RegExp(` SRC_URI=gs://${BUCKET}/sft_match_official/office/sft_state_best\\.msgpack `),
+        );
+    });
+
     it("outputs HR@K and NDCG@K keyed by K, n, invalid, the W&B URL, the checkpoint and artifacts, and the agreement", async () => {
         const { outputs } = await buildEvalStack();
         const office = outputs.evalRuns.office;
@@ -173,6 +217,16 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         assert.deepStrictEqual(office.agreement.sources, ["calc.py", "metrics.json", "typescript"]);
         assert.ok(office.agreement.maxAbsDiff < 1e-8);
         assert.deepStrictEqual(Object.keys(outputs.evalRuns).sort(), ["industrial", "office"]);
+        // Each mocked eval wait runs 4000 s on the 8 chips of a v6e-8; spot has no default price.
+        assert.strictEqual(outputs.evalRuns.office.evalSeconds, 4000);
+        assert.strictEqual(outputs.evalRuns.industrial.evalSeconds, 4000);
+        assert.deepStrictEqual(outputs.cost, {
+            chips: 8,
+            provisioning: "spot",
+            pricePerChipHour: null,
+            workChipHours: Math.round(((2 * 8 * 4000) / 3600) * 1e6) / 1e6,
+            workUsd: null,
+        });
     });
 
     it("fails with a side-by-side table when the evaluator's metrics disagree with the predictions", async () => {

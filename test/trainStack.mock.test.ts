@@ -9,8 +9,12 @@ import { stepShipment } from "../components/steps/stepScript";
 
 const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
 
-async function buildTrainStack(mutate?: (values: Record<string, Untyped>) => void) {
+async function buildTrainStack(
+    mutate?: (values: Record<string, Untyped>) => void,
+    prepare?: (mocks: StackMocks) => void,
+) {
     const mocks = new StackMocks();
+    prepare?.(mocks);
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
     const values = withUserSettings(stackFileValues("train"));
     mutate?.(values);
@@ -111,13 +115,14 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             assert.strictEqual(c.inputs.stdin, undefined, `${c.name} is sent nothing`);
         }
         const pinned = commands.filter((c) => !/^bootstrap-identify-/.test(c.name));
-        assert.strictEqual(pinned.length, 4 + 2 * 4 * 3 + 2);
+        // bootstrap on 4 workers; per run: launch, wait, locate on 4 workers, one upload, handoff recall and record.
+        assert.strictEqual(pinned.length, 4 + 2 * 4 * 3 + 2 + 2 * 2);
         for (const c of pinned) assert.strictEqual(plain(c.inputs.connection).hostKey, FAKE_HOST_KEY, c.name);
     });
 
     it("copies each step's script and lib.sh to a directory named by its digest; each step command runs its copy", async () => {
         const copies = built.mocks.ofType("command:remote:CopyToRemote");
-        const steps = ["identify", "bootstrap", "launch", "wait", "locate", "upload"] as const;
+        const steps = ["identify", "bootstrap", "launch", "wait", "locate", "upload", "handoff"] as const;
         assert.deepStrictEqual(
             copies.map((c) => c.name).sort(),
             [0, 1, 2, 3]
@@ -145,7 +150,7 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
                 ? "identify"
                 : c.name.startsWith("bootstrap")
                   ? "bootstrap"
-                  : /-(launch|wait|locate|upload)-/.exec(c.name)![1];
+                  : /-(launch|wait|locate|upload|handoff|recall)(-|$)/.exec(c.name)![1].replace("recall", "handoff");
             assert.ok(
                 c.inputs.create.endsWith(` bash "$HOME/${stepShipment(step as (typeof steps)[number]).script}"`),
                 c.name,
@@ -204,6 +209,82 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         assert.match(outputs.runs.office.runId, /^office-[0-9a-f]{12}$/);
         assert.strictEqual(outputs.runs.office.logUris.length, 4);
         assert.match(outputs.sshPublicKey, /^ssh-ed25519 /);
+        // Spot (the SOP's provisioning) has no default price: chip-hours without an estimate.
+        assert.deepStrictEqual(outputs.cost, {
+            chips: 16,
+            provisioning: "spot",
+            pricePerChipHour: null,
+            workChipHours: Math.round(2 * outputs.runs.office.chipHours * 1e6) / 1e6,
+            workUsd: null,
+        });
+    });
+
+    it("records each run in its handoff manifest, on the checkpoints' worker, after its uploads", () => {
+        const { outputs, mocks } = built;
+        const office = outputs.runs.office;
+        assert.strictEqual(office.handoffUri, "gs://my-proj-mllm-jax-artifacts/sft_match_official/office/handoff.json");
+        // 16 chips from the first start (1000) to the last exit (5003).
+        assert.strictEqual(office.chipHours, Math.round((16 * 4003 * 1e6) / 3600) / 1e6);
+        const record = mocks.ofType("command:remote:Command").find((c) => c.name === "office-handoff");
+        assert.ok(record);
+        assert.strictEqual(plain(record.inputs.connection).host, "34.1.2.12", "worker 2 holds the checkpoints");
+        assert.deepStrictEqual(
+            mocks.handoffEntries.find((e) => e.run === "office"),
+            {
+                run: "office",
+                runId: office.runId,
+                commits: { mllmJax: "03455fc".padEnd(40, "0"), miniOneRec: "81b4ba9".padEnd(40, "0") },
+                config: "projects/minionerec/sft/configs/sid_sft_jax_qwen25_1p5b_base_office_v6e16_full_best_rightpad_mu_fp32.yaml",
+                checkpoints: { best: office.checkpoints.best },
+                exitCodes: [0, 0, 0, 0],
+                process0Worker: 2,
+                acceleratorType: "v6e-16",
+                chips: 16,
+                startedAt: 1000,
+                finishedAt: 5003,
+                chipHours: office.chipHours,
+            },
+        );
+    });
+
+    it("a run already complete in its manifest runs no job: its steps return the recorded values", async () => {
+        const office = built.outputs.runs.office;
+        const entry = {
+            ...built.mocks.handoffEntries.find((e) => e.run === "office"),
+            recordedAt: "2026-11-29T10:00:00Z",
+        };
+        const again = await buildTrainStack(undefined, (m) => (m.recallEntries = { [office.runId]: entry }));
+        const commands = again.mocks.ofType("command:remote:Command");
+        const officeSteps = commands.filter((c) => /^office-(launch|wait|locate|upload)/.test(c.name));
+        assert.strictEqual(officeSteps.length, 4 + 4 + 4 + 1);
+        for (const c of officeSteps) {
+            assert.match(
+                c.inputs.create,
+                new RegExp(
+                    `^echo '[a-z]+: run ${office.runId} is complete \\(recorded 2026-11-29T10:00:00Z in its handoff manifest, checkpoints verified\\); not running it again' >&2; printf`,
+                ),
+                c.name,
+            );
+        }
+        // The other run is new: it launches for real.
+        const industrialLaunch = commands.find((c) => c.name === "industrial-launch-w0");
+        assert.ok(industrialLaunch?.inputs.create.endsWith(`bash "$HOME/${stepShipment("launch").script}"`));
+        const recalled = again.outputs.runs.office;
+        assert.strictEqual(recalled.recalled, true);
+        assert.strictEqual(again.outputs.runs.industrial.recalled, false);
+        assert.deepStrictEqual(recalled.checkpoints, office.checkpoints);
+        assert.deepStrictEqual(recalled.exitCodes, [0, 0, 0, 0]);
+        assert.strictEqual(recalled.process0Worker, 2);
+        assert.strictEqual(recalled.trainSeconds, 5003 - 1000);
+        assert.strictEqual(recalled.chipHours, office.chipHours);
+        assert.deepStrictEqual(recalled.logUris, office.logUris);
+        // Recording it again gives the same entry (the step keeps its first recordedAt).
+        const { recordedAt, ...recorded } = entry;
+        assert.ok(recordedAt);
+        assert.deepStrictEqual(
+            again.mocks.handoffEntries.find((e) => e.run === "office"),
+            recorded,
+        );
     });
 
     it("gives identical command inputs on a second evaluation of unchanged config (nothing re-runs)", async () => {
@@ -222,8 +303,10 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             .filter((c) => before.get(c.name) !== c.inputs.create)
             .map((c) => c.name.replace(/-w\d$/, "-w*"));
         assert.deepStrictEqual([...new Set(differing)].sort(), [
+            "industrial-handoff",
             "industrial-launch-w*",
             "industrial-locate-w*",
+            "industrial-recall",
             "industrial-wait-w*",
         ]);
     });

@@ -91,6 +91,7 @@ function assemble(raw: RawConfig, gcpProject: string | undefined, full: Sections
         bucket: full.bucket,
         wandb: full.wandb,
         project: full.project,
+        supervisor: full.supervisor,
         shape,
         region: derived.region ?? zone,
         vmName,

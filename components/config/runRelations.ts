@@ -100,11 +100,19 @@ function checkTiming(c: Checker, section: "train" | "eval", fields: typeof train
 export function checkEvalSources(c: Checker): void {
     const trainStackGiven = c.at(["eval", "trainStack"]) !== undefined;
     const checkpointsGiven = c.at(["eval", "checkpoints"]) !== undefined;
-    if (trainStackGiven === checkpointsGiven) {
+    const handoffGiven = c.at(["eval", "handoff"]) !== undefined;
+    // None given: the handoff manifests, with their defaults.
+    if (Number(trainStackGiven) + Number(checkpointsGiven) + Number(handoffGiven) > 1) {
+        const given = [
+            trainStackGiven ? "eval.trainStack" : "",
+            checkpointsGiven ? "eval.checkpoints" : "",
+            handoffGiven ? "eval.handoff" : "",
+        ].filter((k) => k !== "");
+        const [first, ...others] = given;
         c.add(
-            ["eval", "trainStack"],
-            trainStackGiven ? "and eval.checkpoints are both set; choose one source" : "names no source of checkpoints",
-            `${c.fix.set(["eval", "trainStack"], "organization/tpu-sft/train")}, or list explicit gs:// checkpoints under eval.checkpoints`,
+            [...(first.split(".") as [string, string])],
+            `and ${others.join(" and ")} are both set; choose one source of checkpoints`,
+            `keep one of ${given.join(", ")} (with none of them, eval reads the train stack's handoff manifests) and remove the others with pulumi config rm --path`,
         );
         return;
     }

@@ -57,6 +57,16 @@ export function intish(min: number, max: number) {
     );
 }
 
+/** A price in USD per chip-hour: a positive decimal up to 1000; decimal strings count (see the file comment). */
+const usdPerHour = z.preprocess(
+    (value) => (typeof value === "string" && /^\s*\d+(\.\d+)?\s*$/.test(value) ? Number(value.trim()) : value),
+    z.number({ error: "must be a price in USD per chip-hour, e.g. 2.7" }).superRefine((n, ctx) => {
+        if (!Number.isFinite(n) || n <= 0 || n > 1000) {
+            ctx.addIssue({ code: "custom", message: "must be a price in USD per chip-hour above 0 and at most 1000" });
+        }
+    }),
+);
+
 /** A list whose items must not repeat; a repeat is reported at its index. */
 function uniqueList<T extends z.ZodType>(item: T, what: string) {
     return z.array(item).superRefine((items, ctx) => {
@@ -170,6 +180,19 @@ export const tpuFields = {
         .prefault({}),
     /** Skip the zone-offers-this-generation check, for zones newer than the table in accelerators.ts. */
     skipZoneCheck: boolish.default(false),
+    /** USD per chip-hour, for the cost estimates in the outputs, the supervisor's summary and `npm run report`. */
+    prices: z
+        .strictObject({
+            /**
+             * On demand (also used for reserved). Default: Google's list price for v6e (Trillium), USD 2.70 per
+             * chip-hour, cloud.google.com/tpu/pricing as published at v6e GA (2024-12); not re-read on 2026-11-29
+             * (the stored copy of that page lacks the v6e rows): check it for your region.
+             */
+            onDemandPerChipHour: usdPerHour.default(2.7),
+            /** Spot: it varies by region and over time, so no default; the estimate says so while it is unset. */
+            spotPerChipHour: usdPerHour.optional(),
+        })
+        .prefault({}),
 };
 export const tpuSchema = z.strictObject(tpuFields);
 
@@ -266,8 +289,12 @@ export const trainRunSchema = z.strictObject({
 });
 export type TrainRunConfig = z.infer<typeof trainRunSchema>;
 
+/** How many times the supervisor runs a failing job (the first attempt included) before it stops with exit 1. */
+const maxAttempts = (n: number) => intish(1, 20).default(n);
+
 export const trainFields = {
     runs: z.array(trainRunSchema).min(1, "must list at least one run"),
+    maxAttempts: maxAttempts(2),
     ...timing(720, 60, 180),
 };
 export const trainSchema = z.strictObject(trainFields);
@@ -326,6 +353,21 @@ export const evalFields = {
         /^[A-Za-z0-9_.][A-Za-z0-9_.-]*(\/[A-Za-z0-9_.][A-Za-z0-9_.-]*){0,2}$/,
         "must be a stack name such as organization/tpu-sft/train",
     ).optional(),
+    /**
+     * Or the handoff manifests the train stack writes (the default when neither trainStack nor checkpoints is set):
+     * gs://<bucket>/<prefix>/<trainRun>/handoff.json. bucket defaults to this stack's bucket name (the same
+     * <project>-mllm-jax-artifacts rule as the train stack's), prefix to bucket.prefix.
+     */
+    handoff: z
+        .strictObject({
+            bucket: text(checkBucketName).optional(),
+            prefix: text((value) =>
+                value === "" || value.split("/").some((p) => p === "" || p === "." || p === "..")
+                    ? "must be an object prefix such as sft_match_official (no empty, '.' or '..' parts)"
+                    : undefined,
+            ).optional(),
+        })
+        .optional(),
     /** Or explicit checkpoints: run name → kind → {uri, crc32c, size}. */
     checkpoints: z
         .record(
@@ -344,6 +386,7 @@ export const evalFields = {
     runs: z.array(evalRunSchema).min(1, "must list at least one run"),
     /** Fail the stack when any computation counts an invalid prediction (the SOP expects 0). */
     requireZeroInvalid: boolish.default(true),
+    maxAttempts: maxAttempts(2),
     ...timing(240, 30, 120),
 };
 export const evalSchema = z.strictObject(evalFields);
@@ -364,6 +407,15 @@ export const localSchema = z.strictObject({
     }),
 });
 
+/** `npm run supervise`: how far it goes to recover a failed `pulumi up` (scripts/supervise.ts). */
+export const supervisorSchema = z.strictObject({
+    /** Recoveries (slice replaced, zone moved, transient retry) before it gives up with exit 3. */
+    maxRecoveries: intish(0, 100).default(6),
+    /** The first wait before a recovery; it doubles after each one, up to maxBackoffSeconds. */
+    backoffSeconds: intish(0, 3600).default(30),
+    maxBackoffSeconds: intish(0, 86400).default(900),
+});
+
 export const ROLES = ["train", "eval"] as const;
 export const TARGETS = ["gcp", "local"] as const;
 
@@ -381,6 +433,7 @@ export const SECTIONS = {
     bucket: bucketSchema.prefault({}),
     wandb: wandbSchema.prefault({}),
     project: projectSchema.prefault({}),
+    supervisor: supervisorSchema.prefault({}),
     train: trainSchema.optional(),
     eval: evalSchema.optional(),
     local: localSchema.optional(),
@@ -396,6 +449,7 @@ export const OBJECT_SECTIONS: readonly SectionName[] = [
     "bucket",
     "wandb",
     "project",
+    "supervisor",
     "train",
     "eval",
     "local",

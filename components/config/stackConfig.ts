@@ -46,6 +46,8 @@ export interface CommonConfig {
     readonly bucket: Sections["bucket"];
     readonly wandb: Sections["wandb"];
     readonly project: Sections["project"];
+    /** How `npm run supervise` recovers (read by scripts/supervise.ts only). */
+    readonly supervisor: Sections["supervisor"];
     readonly shape: AcceleratorShape;
     /** The active zone's region. */
     readonly region: string;

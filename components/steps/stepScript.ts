@@ -20,6 +20,7 @@ export const STEP_NAMES = [
     "wait",
     "locate",
     "upload",
+    "handoff",
     "download",
     "evalreport",
     "calc",

@@ -11,6 +11,7 @@ import * as fs from "fs";
 import { z } from "zod";
 
 import { checkpointRefSchema } from "../../components/checkpointRef";
+import { StackCost, stackCostSchema } from "../../components/lifecycle/stackCost";
 
 /** A problem with the report's input (arguments, pulumi, the outputs JSON). The CLI prints it and exits with 2. */
 export class ReportInputError extends Error {
@@ -136,6 +137,25 @@ export function parseEvalOutputs(outputs: unknown, source: string): EvalRuns {
     return runs;
 }
 
+/** What the report reads from a stack's outputs: the eval runs, and the stack's `cost` when it has one. */
+export interface ReportOutputs {
+    readonly runs: EvalRuns;
+    readonly cost?: StackCost;
+}
+
+/** parseEvalOutputs, plus the optional `cost` output (components/lifecycle/stackCost.ts). */
+export function parseReportOutputs(outputs: unknown, source: string): ReportOutputs {
+    const runs = parseEvalOutputs(outputs, source);
+    const raw = (outputs as Record<string, unknown>).cost;
+    if (raw === undefined) return { runs };
+    const cost = stackCostSchema.safeParse(raw);
+    if (!cost.success) {
+        const why = cost.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+        throw new ReportInputError(`${source}: the cost output does not have the expected shape (${why})`);
+    }
+    return { runs, cost: cost.data };
+}
+
 function describe(value: unknown): string {
     if (value === null) return "null";
     if (Array.isArray(value)) return "an array";
@@ -143,7 +163,7 @@ function describe(value: unknown): string {
 }
 
 /** The outputs JSON from a file (`--outputs`), as `pulumi stack output --json` prints it. */
-export function loadOutputsFile(file: string): EvalRuns {
+export function loadOutputsFile(file: string): ReportOutputs {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
@@ -158,7 +178,7 @@ export function loadOutputsFile(file: string): EvalRuns {
     } catch (err) {
         throw new ReportInputError(`${file}: the outputs file is not valid JSON: ${(err as Error).message}`);
     }
-    return parseEvalOutputs(value, file);
+    return parseReportOutputs(value, file);
 }
 
 /** Runs a command; injectable so the pulumi path can be tested without pulumi. */
@@ -176,7 +196,7 @@ function lastLine(text: string): string {
 }
 
 /** The outputs of `stack`, read with `pulumi stack output --stack <stack> --json` (the environment passes through). */
-export function readStackOutputs(stack: string, run: Runner = defaultRunner): EvalRuns {
+export function readStackOutputs(stack: string, run: Runner = defaultRunner): ReportOutputs {
     const args = ["stack", "output", "--stack", stack, "--json"];
     const command = `pulumi ${args.join(" ")}`;
     const result = run("pulumi", args);
@@ -203,5 +223,5 @@ export function readStackOutputs(stack: string, run: Runner = defaultRunner): Ev
     } catch (err) {
         throw new ReportInputError(`${command} did not print JSON: ${(err as Error).message}`);
     }
-    return parseEvalOutputs(value, command);
+    return parseReportOutputs(value, command);
 }

@@ -1,6 +1,7 @@
 /**
  * The report as text: a fixed-width table per run (plain mode) or one JSON line (--json). Pure: no I/O.
  */
+import { formatStackCost, StackCost } from "../../components/lifecycle/stackCost";
 import { RunReport } from "./compare";
 
 export const MISSING = "—";
@@ -59,17 +60,28 @@ export function formatTable(run: RunReport): string[] {
 }
 
 /** Plain mode: the reference source, then a header line and a table per run, then the SVG path. */
-export function formatPlainReport(runs: RunReport[], referenceSource: string, svgPath: string): string {
+export function formatPlainReport(
+    runs: RunReport[],
+    referenceSource: string,
+    svgPath: string,
+    cost?: StackCost,
+): string {
     const lines: string[] = [`Reference (SOP) figures: ${referenceSource}`];
     for (const run of runs) {
         lines.push("", formatHeader(run), ...formatTable(run));
     }
+    if (cost) lines.push("", formatStackCost(cost));
     lines.push("", `SVG chart written to ${svgPath}`);
     return `${lines.join("\n")}\n`;
 }
 
 /** --json: one line, {"runs": {<name>: {...}}, "source": ..., "svg": <path>}. */
-export function formatJsonReport(runs: RunReport[], referenceSource: string, svgPath: string): string {
+export function formatJsonReport(
+    runs: RunReport[],
+    referenceSource: string,
+    svgPath: string,
+    cost?: StackCost,
+): string {
     // No prototype, so a run named __proto__ is an ordinary key.
     const byName: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const run of runs) {
@@ -85,5 +97,5 @@ export function formatJsonReport(runs: RunReport[], referenceSource: string, svg
             agreement: run.agreement,
         };
     }
-    return `${JSON.stringify({ runs: byName, source: referenceSource, svg: svgPath })}\n`;
+    return `${JSON.stringify({ runs: byName, source: referenceSource, svg: svgPath, ...(cost ? { cost } : {}) })}\n`;
 }

@@ -1,6 +1,7 @@
 // Pulumi mocks for the cloud APIs we cannot reach: they record every resource and answer each remote step
 // with the one result line its script would print, so the program's wiring and parsing run for real. The
 // step scripts' copies (command:remote:CopyToRemote) are recorded and answer with their inputs.
+import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { crossCheckInput, runCrossCheck } from "../../components/metrics/bucketCrossCheck";
 import { RESULT_MARKER } from "../../components/steps/stepResult";
@@ -53,6 +54,12 @@ export interface EvalAnswers {
 
 export class StackMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
+    /** The manifest entries the handoff steps were asked to record, in order. */
+    readonly handoffEntries: Untyped[] = [];
+    /** Manifest entries the recall step finds complete, by run id (none by default: every run is new). */
+    recallEntries: Record<string, Untyped> = {};
+    /** The newest manifest entry the eval side's handoff step finds, by manifest URI. */
+    latestEntries: Record<string, Untyped> = {};
     /** Outputs of the train stack a StackReference reads; undefined makes the reference fail like a missing stack. */
     trainStackOutputs: Record<string, unknown> | undefined;
     evalAnswers: EvalAnswers | undefined;
@@ -125,6 +132,10 @@ export class StackMocks implements pulumi.runtime.Mocks {
 
     private remoteStdout(inputs: Record<string, Untyped>): string {
         const create: string = inputs.create;
+        if (create.startsWith("echo ")) {
+            // A recorded result (components/lifecycle/recorded.ts): the command only prints; run it as it is.
+            return execFileSync("sh", ["-c", create], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+        }
         const step = /\/([a-z]+)\.sh"$/.exec(create)?.[1] ?? create.split(" ").pop();
         const worker = this.workerOf(plain(inputs.connection)?.host ?? "");
         const host = this.hostnameOf(worker);
@@ -178,6 +189,20 @@ export class StackMocks implements pulumi.runtime.Mocks {
                     crc32c: env("EXPECT_CRC32C"),
                     skipped: false,
                 });
+            case "handoff":
+                if (env("MODE") === "latest") {
+                    const entry = this.latestEntries[env("HANDOFF_URI")];
+                    if (!entry) throw new Error(`mock: no handoff manifest at ${env("HANDOFF_URI")}`);
+                    return result({ state: "complete", entry, reason: "" });
+                }
+                if (env("MODE") === "recall") {
+                    const entry = this.recallEntries[env("RUN_ID")];
+                    return result(
+                        entry ? { state: "complete", entry, reason: "" } : { state: "absent", entry: null, reason: "" },
+                    );
+                }
+                this.handoffEntries.push(JSON.parse(env("ENTRY_JSON")));
+                return result({ uri: env("HANDOFF_URI"), entries: 1, size: 1234, crc32c: "AAAAAA==" });
             case "download":
                 return result({
                     path: `/root/MLLM-JAX/runs/x/sft_state_${env("KIND")}.msgpack`,

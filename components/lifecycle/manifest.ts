@@ -1,0 +1,87 @@
+/**
+ * The handoff manifest: one small versioned JSON document per train run, at
+ * gs://<bucket>/<prefix>/<run>/handoff.json, next to the run's checkpoints. Each entry records one run id whose
+ * checkpoints were uploaded and verified (size and crc32c); an entry whose objects still match is a finished run:
+ * it is not trained again, and the eval stack can take its checkpoints from it after the train slice is gone.
+ * The handoff step (scripts/remote/handoff.sh) writes and reads it on a host; program evaluation never reads the
+ * bucket. This schema is the contract for both sides.
+ */
+import { z } from "zod";
+import { checkpointRefSchema } from "../checkpointRef";
+import { RUN_ID_PATTERN } from "../runIdentity";
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+/** The manifest's object name under the run's folder. */
+export const MANIFEST_FILE = "handoff.json";
+
+const unixSeconds = z.number().int().nonnegative();
+
+/** What the program knows about a run once its uploads are verified; the step adds `recordedAt`. */
+export const manifestEntryInput = z.strictObject({
+    run: z.string().min(1),
+    runId: z.string().regex(RUN_ID_PATTERN, "must be a run id such as office-0123456789ab"),
+    commits: z.strictObject({ mllmJax: z.string().min(1), miniOneRec: z.string().min(1) }),
+    /** The train YAML, relative to the MLLM-JAX checkout. */
+    config: z.string().min(1),
+    checkpoints: z.strictObject({ best: checkpointRefSchema.optional(), last: checkpointRefSchema.optional() }),
+    /** Per worker, in worker order (every one 0: a failed run is never recorded). */
+    exitCodes: z.array(z.number().int()).min(1),
+    process0Worker: z.number().int().nonnegative(),
+    acceleratorType: z.string().min(1),
+    chips: z.number().int().positive(),
+    /** First worker's start and last worker's exit (unix seconds). */
+    startedAt: unixSeconds,
+    finishedAt: unixSeconds,
+    /** chips × (finishedAt − startedAt) / 3600: the chip-hours the run's work took. */
+    chipHours: z.number().nonnegative(),
+});
+export type ManifestEntryInput = z.infer<typeof manifestEntryInput>;
+
+export const manifestEntry = manifestEntryInput.extend({ recordedAt: z.string().min(1) });
+export type ManifestEntry = z.infer<typeof manifestEntry>;
+
+export const manifestSchema = z.strictObject({
+    schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+    run: z.string().min(1),
+    /** run id → entry; a changed run (new commits, config, …) gets a new id and an entry of its own. */
+    entries: z.record(z.string(), manifestEntry),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** Chip-hours of `chips` busy from `startedAt` to `finishedAt` (unix seconds), rounded to 1e-6. */
+export function chipHours(chips: number, startedAt: number, finishedAt: number): number {
+    return Math.round((chips * Math.max(0, finishedAt - startedAt) * 1e6) / 3600) / 1e6;
+}
+
+/** `manifest` with `entry` recorded under its run id (replacing an older entry of the same id). */
+export function recordEntry(manifest: Manifest | undefined, entry: ManifestEntry): Manifest {
+    if (manifest && manifest.run !== entry.run) {
+        throw new Error(
+            `the manifest is for run ${manifest.run}, not ${entry.run}: each run has its own handoff.json under its own folder`,
+        );
+    }
+    return {
+        schemaVersion: MANIFEST_SCHEMA_VERSION,
+        run: entry.run,
+        entries: { ...(manifest?.entries ?? {}), [entry.runId]: entry },
+    };
+}
+
+/** A manifest read from the bucket, checked; the error names the object and what is wrong. */
+export function parseManifest(uri: string, text: string): Manifest {
+    let value: unknown;
+    try {
+        value = JSON.parse(text);
+    } catch (err) {
+        throw new Error(`${uri} is not JSON (${(err as Error).message}); delete it or restore a good version`, {
+            cause: err,
+        });
+    }
+    const parsed = manifestSchema.safeParse(value);
+    if (!parsed.success) {
+        const why = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+        throw new Error(`${uri} is not a handoff manifest this program understands (${why})`);
+    }
+    return parsed.data;
+}

@@ -1,0 +1,143 @@
+/**
+ * Runs `pulumi up` unattended and recovers from what real TPU work throws at it, on the Automation API:
+ *
+ *   npm run supervise -- --stack train|eval [--dir <project dir>]
+ *   npm run pipeline [-- --dir <project dir>]          (train, then eval)
+ *
+ * On a failed update it reads the evidence (the update's error text, and the slice's state from the TPU API, or
+ * from the rehearsal's twin on target local) and decides (scripts/supervise/decide.ts): replace a preempted,
+ * terminated or missing slice (runs already in the handoff manifest are not trained again); move to the next zone
+ * of tpu.zones when a zone has no capacity or quota; retry a failed workload up to train/eval.maxAttempts; stop at
+ * once on bad config, credentials or permissions. Bounded by supervisor.maxRecoveries with capped exponential
+ * backoff. Every decision is printed with a timestamp and its evidence, then a summary.
+ *
+ * Exit codes: 0 done; 1 the workload failed (maxAttempts reached); 2 bad config, credentials or permissions (also
+ * bad arguments); 3 gave up (maxRecoveries reached, or every zone tried).
+ *
+ * On target local the twin is read with `bash $TPU_SFT_TWIN_HOSTS_SCRIPT slice-state $TPU_SFT_TWIN_WORLD <slice>`
+ * (default script test/rehearsal/hosts.sh) and the slice's resource type is $TPU_SFT_TWIN_SLICE_TYPE.
+ */
+import * as path from "path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { loadConfig, StackConfig } from "../components/config/loadConfig";
+import { readStackFile } from "./preflight/stackFile";
+import { EXIT } from "./supervise/decide";
+import { formatSummary, supervise, Summary, UpFailure, StackDriver } from "./supervise/loop";
+import { GcpSliceStateReader, LocalSliceStateReader, SliceStateReader } from "./supervise/sliceState";
+
+const USAGE = "usage: supervise --stack train|eval [--dir <pulumi project dir>] | supervise --pipeline [--dir <dir>]";
+
+export interface SuperviseArgs {
+    readonly stacks: readonly string[];
+    readonly dir: string;
+}
+
+export function parseArgs(argv: readonly string[], cwd: string): SuperviseArgs {
+    let stack: string | undefined;
+    let dir = cwd;
+    let pipeline = false;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i] as string;
+        if (arg === "--pipeline") {
+            pipeline = true;
+            continue;
+        }
+        const match = /^--(stack|dir)(?:=(.*))?$/s.exec(arg);
+        if (!match) throw new Error(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`);
+        const value = match[2] ?? argv[++i];
+        if (!value) throw new Error(`--${match[1]} needs a value; ${USAGE}`);
+        if (match[1] === "stack") stack = value;
+        else dir = value;
+    }
+    if (pipeline === (stack !== undefined)) throw new Error(`give --stack or --pipeline (one of them); ${USAGE}`);
+    return { stacks: pipeline ? ["train", "eval"] : [stack as string], dir: path.resolve(dir) };
+}
+
+class AutomationDriver implements StackDriver {
+    constructor(private readonly stack: Stack) {}
+    async up(replace: readonly string[]): Promise<Record<string, unknown>> {
+        try {
+            const result = await this.stack.up({
+                onOutput: (out) => process.stdout.write(out),
+                replace: replace.length ? [...replace] : undefined,
+                color: "never",
+            });
+            return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
+        } catch (err) {
+            throw new UpFailure((err as Error).message);
+        }
+    }
+    async sliceUrn(type: string): Promise<string | undefined> {
+        const state = await this.stack.exportStack();
+        const resources = (state.deployment as { resources?: { type: string; urn: string }[] }).resources ?? [];
+        return resources.find((r) => r.type === type)?.urn;
+    }
+    async setActiveZone(zone: string): Promise<void> {
+        await this.stack.setConfig("tpu-sft:activeZone", { value: zone });
+    }
+}
+
+function readerFor(config: StackConfig, dir: string): (zone: string) => SliceStateReader {
+    if (config.target === "gcp") {
+        return (zone) => new GcpSliceStateReader(config.gcpProject, zone, config.vmName);
+    }
+    const script = process.env.TPU_SFT_TWIN_HOSTS_SCRIPT ?? path.join(dir, "test", "rehearsal", "hosts.sh");
+    const world = process.env.TPU_SFT_TWIN_WORLD ?? "";
+    const type = process.env.TPU_SFT_TWIN_SLICE_TYPE ?? "tpu-sft:twin:Slice";
+    return () => new LocalSliceStateReader(script, world, config.vmName, type);
+}
+
+async function superviseStack(stackName: string, dir: string): Promise<Summary | number> {
+    let config: StackConfig;
+    try {
+        config = loadConfig(readStackFile(dir, stackName));
+    } catch (err) {
+        console.error(`supervise ${stackName}: ${(err as Error).message}`);
+        // A stack file that is missing or invalid is fixed by hand, like any bad config.
+        return EXIT.badConfig;
+    }
+    const stack = await LocalWorkspace.selectStack({ stackName, workDir: dir });
+    const role = config.role === "train" ? config.train : config.eval;
+    const summary = await supervise(new AutomationDriver(stack), {
+        stack: stackName,
+        limits: { ...config.supervisor, maxAttempts: role.maxAttempts },
+        zones: config.tpu.zones,
+        zone: config.tpu.zone,
+        readerFor: readerFor(config, dir),
+        chips: config.shape.chips,
+        provisioning: config.tpu.provisioning,
+        prices: config.tpu.prices,
+        log: (line) => console.log(line),
+        sleep: (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000)),
+        now: () => Date.now(),
+    });
+    console.log(formatSummary(summary, config.tpu.provisioning));
+    return summary;
+}
+
+async function main(): Promise<void> {
+    let args: SuperviseArgs;
+    try {
+        args = parseArgs(process.argv.slice(2), process.cwd());
+    } catch (err) {
+        console.error((err as Error).message);
+        process.exitCode = EXIT.badConfig;
+        return;
+    }
+    for (const stack of args.stacks) {
+        const result = await superviseStack(stack, args.dir);
+        const code = typeof result === "number" ? result : result.exitCode;
+        if (code !== EXIT.done) {
+            process.exitCode = code;
+            return;
+        }
+    }
+    process.exitCode = EXIT.done;
+}
+
+if (require.main === module) {
+    main().catch((err: unknown) => {
+        console.error(`supervise: ${(err as Error).stack ?? String(err)}`);
+        process.exitCode = EXIT.gaveUp;
+    });
+}

@@ -1,0 +1,188 @@
+/**
+ * The supervisor's loop: `up`, and on failure read the evidence, decide (decide.ts), act, and go again, until the
+ * stack is up or a decision stops it. The Pulumi stack is behind StackDriver (scripts/supervise.ts implements it
+ * with the Automation API), so the loop's bookkeeping is testable on its own.
+ */
+import {
+    ChipHourPrices,
+    costSummary,
+    CostSummary,
+    pricePerChipHour,
+    Provisioning,
+} from "../../components/lifecycle/cost";
+import { classifyFailure, decide, Decision, EXIT, SupervisorLimits } from "./decide";
+import { SliceStateReader } from "./sliceState";
+
+export class UpFailure extends Error {}
+
+export interface StackDriver {
+    /** `pulumi up` (replacing `replace` URNs); its outputs, or an UpFailure whose message is what the update printed. */
+    up(replace: readonly string[]): Promise<Record<string, unknown>>;
+    /** The URN of the first resource of `type` in the stack's state, if any. */
+    sliceUrn(type: string): Promise<string | undefined>;
+    /** Sets tpu-sft:activeZone in the stack's config. */
+    setActiveZone(zone: string): Promise<void>;
+}
+
+export interface LoopSettings {
+    readonly stack: string;
+    readonly limits: SupervisorLimits;
+    /** tpu.zones in order, and the active one at the start. */
+    readonly zones: readonly string[];
+    readonly zone: string;
+    readonly readerFor: (zone: string) => SliceStateReader;
+    readonly chips: number;
+    readonly provisioning: Provisioning;
+    readonly prices: ChipHourPrices;
+    readonly log: (line: string) => void;
+    readonly sleep: (seconds: number) => Promise<void>;
+    /** Milliseconds since the epoch. */
+    readonly now: () => number;
+}
+
+export interface DecisionRecord {
+    readonly at: string;
+    readonly sliceState: string;
+    readonly decision: Decision;
+}
+
+export interface Summary {
+    readonly stack: string;
+    readonly exitCode: number;
+    readonly reason: string;
+    /** `up` calls made. */
+    readonly attempts: number;
+    readonly recoveries: number;
+    readonly preemptions: number;
+    readonly workloadFailures: number;
+    readonly zonesTried: readonly string[];
+    readonly decisions: readonly DecisionRecord[];
+    /** Chip-hours of the runs trained in this session (runs recalled from the manifest count 0). */
+    readonly workChipHours: number;
+    /**
+     * Estimated slice uptime in this session: the duration of every `up` after which a slice existed, times its
+     * chips (an upper bound: the slice is counted from the start of the update that created it).
+     */
+    readonly cost: CostSummary;
+    /** USD per chip-hour used for the estimate; undefined when the price for this provisioning is not set. */
+    readonly price: number | undefined;
+}
+
+/** Chip-hours of work in a train stack's outputs: the runs that ran a job in this update (not recalled). */
+export function workChipHoursOf(outputs: Record<string, unknown>): number {
+    const runs = outputs.runs;
+    if (typeof runs !== "object" || runs === null) return 0;
+    let total = 0;
+    for (const run of Object.values(runs as Record<string, unknown>)) {
+        const r = run as { chipHours?: unknown; recalled?: unknown };
+        if (typeof r.chipHours === "number" && r.recalled !== true) total += r.chipHours;
+    }
+    return Math.round(total * 1e6) / 1e6;
+}
+
+export async function supervise(driver: StackDriver, settings: LoopSettings): Promise<Summary> {
+    const { limits, log } = settings;
+    const stamp = () => new Date(settings.now()).toISOString();
+    let zone = settings.zone;
+    const zonesTried: string[] = [];
+    const decisions: DecisionRecord[] = [];
+    let attempts = 0;
+    let recoveries = 0;
+    let preemptions = 0;
+    let workloadFailures = 0;
+    let upSecondsWithSlice = 0;
+    let workChipHours = 0;
+    let replace: string[] = [];
+    const price = pricePerChipHour(settings.prices, settings.provisioning);
+    const finish = (exitCode: number, reason: string): Summary => {
+        const cost = costSummary(settings.chips, upSecondsWithSlice, workChipHours, price ?? 0);
+        return {
+            stack: settings.stack,
+            exitCode,
+            reason,
+            attempts,
+            recoveries,
+            preemptions,
+            workloadFailures,
+            zonesTried: [...zonesTried, zone].filter((z, i, all) => all.indexOf(z) === i),
+            decisions,
+            workChipHours,
+            cost,
+            price,
+        };
+    };
+    for (;;) {
+        attempts += 1;
+        log(
+            `[${stamp()}] supervise ${settings.stack}: pulumi up, attempt ${attempts}, zone ${zone}${replace.length ? `, replacing ${replace.join(", ")}` : ""}`,
+        );
+        const started = settings.now();
+        let failure: string;
+        try {
+            const outputs = await driver.up(replace);
+            upSecondsWithSlice += (settings.now() - started) / 1000;
+            workChipHours = Math.round((workChipHours + workChipHoursOf(outputs)) * 1e6) / 1e6;
+            log(`[${stamp()}] supervise ${settings.stack}: the stack is up`);
+            return finish(EXIT.done, "done");
+        } catch (err) {
+            if (!(err instanceof UpFailure)) throw err;
+            failure = err.message;
+        }
+        const elapsed = (settings.now() - started) / 1000;
+        const reader = settings.readerFor(zone);
+        const sliceState = await reader.read();
+        const kind = classifyFailure(failure).kind;
+        // A slice that could not be created (no capacity or quota) bills nothing.
+        if (kind !== "capacity" && kind !== "quota") upSecondsWithSlice += elapsed;
+        const decision = decide(
+            { failure, sliceState },
+            { recoveries, workloadFailures, zone, zones: settings.zones, zonesTried },
+            limits,
+        );
+        decisions.push({ at: stamp(), sliceState, decision });
+        log(
+            `[${stamp()}] supervise ${settings.stack}: decision ${decision.action}${decision.action === "stop" ? ` (exit ${decision.exitCode})` : ""}: ${decision.reason}\n` +
+                `    evidence: ${decision.evidence}\n    slice state from: ${reader.describe}`,
+        );
+        if (kind === "workload" && decision.action !== "replace-slice") workloadFailures += 1;
+        replace = [];
+        switch (decision.action) {
+            case "stop":
+                return finish(decision.exitCode, decision.reason);
+            case "replace-slice": {
+                preemptions += 1;
+                const urn = await driver.sliceUrn(reader.resourceType);
+                if (urn) replace = [urn];
+                break;
+            }
+            case "next-zone":
+                zonesTried.push(zone);
+                zone = decision.zone;
+                await driver.setActiveZone(zone);
+                break;
+            case "retry":
+                break;
+        }
+        recoveries += 1;
+        if (decision.waitSeconds > 0) {
+            log(`[${stamp()}] supervise ${settings.stack}: waiting ${decision.waitSeconds} s before the next attempt`);
+            await settings.sleep(decision.waitSeconds);
+        }
+    }
+}
+
+/** The summary as the lines the supervisor prints last. */
+export function formatSummary(s: Summary, provisioning: Provisioning): string {
+    const usd = (n: number) => `USD ${n.toFixed(2)}`;
+    const priced =
+        s.price === undefined
+            ? `no ${provisioning} price set (tpu.prices.spotPerChipHour): no cost estimate`
+            : `at ${usd(s.price)}/chip-hour (${provisioning}): ~${usd(s.cost.estimatedUsd)}, of it idle ~${usd(s.cost.idleUsd)}`;
+    return [
+        `supervise ${s.stack}: ${s.exitCode === 0 ? "done" : "stopped"} (exit ${s.exitCode}): ${s.reason}`,
+        `  attempts ${s.attempts}, recoveries ${s.recoveries}, preemptions ${s.preemptions}, workload failures ${s.workloadFailures}`,
+        `  zones tried: ${s.zonesTried.join(", ")}`,
+        `  chip-hours: work ${s.cost.workChipHours}, slice uptime (estimated) ${s.cost.uptimeChipHours}, idle ${s.cost.idleChipHours}`,
+        `  cost: ${priced}`,
+    ].join("\n");
+}

@@ -1,0 +1,274 @@
+// The supervisor's loop and its adapters. The Pulumi stack is played by ScriptedStack, a test double of the
+// Automation API (the StackDriver interface scripts/supervise.ts implements with LocalWorkspace): it answers each
+// `up` from a script and records what the loop asked for. The loop, decide() and the cost arithmetic are real.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "../scripts/supervise";
+import { SliceState } from "../scripts/supervise/decide";
+import {
+    formatSummary,
+    LoopSettings,
+    StackDriver,
+    supervise,
+    UpFailure,
+    workChipHoursOf,
+} from "../scripts/supervise/loop";
+import {
+    CommandResult,
+    GcpSliceStateReader,
+    LocalSliceStateReader,
+    parseTpuDescribe,
+    parseTwinState,
+    SliceStateReader,
+} from "../scripts/supervise/sliceState";
+
+const CAPACITY = fs.readFileSync(path.join(__dirname, "fixtures", "gcp-errors", "capacity-v2vm.txt"), "utf8");
+const PERMISSION = fs.readFileSync(
+    path.join(__dirname, "fixtures", "gcp-errors", "permission-tpu-nodes-get.txt"),
+    "utf8",
+);
+const SLICE_URN = "urn:pulumi:train::tpu-sft::gcp:tpu/v2Vm:V2Vm::slice";
+const DIAL = "error: after 40 failed attempts: dial tcp 10.130.0.7:22: i/o timeout";
+const JOB_FAILED = "worker w-2: the train job exited with code 1 (attempt 1, log x).";
+
+interface Step {
+    /** The update's error text, or its outputs on success. */
+    readonly fail?: string;
+    readonly outputs?: Record<string, unknown>;
+    /** The slice state the reader reports after this update. */
+    readonly state?: SliceState;
+    /** Seconds the update takes on the fake clock. */
+    readonly seconds: number;
+}
+
+class ScriptedStack implements StackDriver {
+    readonly ups: (readonly string[])[] = [];
+    readonly zones: string[] = [];
+    state: SliceState = "READY";
+    constructor(
+        private readonly steps: Step[],
+        private readonly clock: { ms: number },
+    ) {}
+    async up(replace: readonly string[]): Promise<Record<string, unknown>> {
+        const step = this.steps[this.ups.length];
+        if (!step) throw new Error(`ScriptedStack: no step ${this.ups.length + 1} in the script`);
+        this.ups.push(replace);
+        this.clock.ms += step.seconds * 1000;
+        this.state = step.state ?? "READY";
+        if (step.fail !== undefined) throw new UpFailure(step.fail);
+        return step.outputs ?? {};
+    }
+    async sliceUrn(type: string): Promise<string | undefined> {
+        return type === "gcp:tpu/v2Vm:V2Vm" ? SLICE_URN : undefined;
+    }
+    async setActiveZone(zone: string): Promise<void> {
+        this.zones.push(zone);
+    }
+}
+
+function run(steps: Step[], overrides: Partial<LoopSettings> = {}) {
+    const clock = { ms: Date.UTC(2026, 10, 29, 12, 0, 0) };
+    const stack = new ScriptedStack(steps, clock);
+    const lines: string[] = [];
+    const slept: number[] = [];
+    const reader = (zone: string): SliceStateReader => ({
+        describe: `scripted reader (${zone})`,
+        resourceType: "gcp:tpu/v2Vm:V2Vm",
+        read: async () => stack.state,
+    });
+    const settings: LoopSettings = {
+        stack: "train",
+        limits: { maxRecoveries: 4, maxAttempts: 2, backoffSeconds: 30, maxBackoffSeconds: 100 },
+        zones: ["us-east5-b", "us-east1-d"],
+        zone: "us-east5-b",
+        readerFor: reader,
+        chips: 16,
+        provisioning: "spot",
+        prices: { onDemandPerChipHour: 2.7, spotPerChipHour: 1 },
+        log: (line) => lines.push(line),
+        sleep: async (seconds) => {
+            slept.push(seconds);
+            clock.ms += seconds * 1000;
+        },
+        now: () => clock.ms,
+        ...overrides,
+    };
+    return supervise(stack, settings).then((summary) => ({ summary, stack, lines, slept }));
+}
+
+const TRAINED = { runs: { office: { chipHours: 16, recalled: false }, industrial: { chipHours: 8, recalled: true } } };
+
+describe("supervisor loop (scripted stack)", () => {
+    it("no capacity in the first zone: sets activeZone to the next, and the stack comes up there", async () => {
+        const { summary, stack, lines, slept } = await run([
+            { fail: CAPACITY, state: "MISSING", seconds: 60 },
+            { outputs: TRAINED, seconds: 3600 },
+        ]);
+        assert.deepStrictEqual(stack.zones, ["us-east1-d"]);
+        assert.deepStrictEqual(slept, [30]);
+        assert.strictEqual(summary.exitCode, 0);
+        assert.deepStrictEqual(summary.zonesTried, ["us-east5-b", "us-east1-d"]);
+        assert.strictEqual(summary.attempts, 2);
+        assert.strictEqual(summary.recoveries, 1);
+        // Only the run trained in this session counts; the failed create billed nothing; 16 chips × 1 h of uptime.
+        assert.deepStrictEqual(summary.cost, {
+            workChipHours: 16,
+            uptimeChipHours: 16,
+            idleChipHours: 0,
+            pricePerChipHour: 1,
+            estimatedUsd: 16,
+            idleUsd: 0,
+        });
+        assert.strictEqual(
+            lines[1],
+            "[2026-11-29T12:01:00.000Z] supervise train: decision next-zone: no capacity for the slice in us-east5-b: moving to us-east1-d (tpu-sft:activeZone), the bucket stays where it is\n" +
+                `    evidence: capacity: ${CAPACITY.trim()}; slice state MISSING\n` +
+                "    slice state from: scripted reader (us-east5-b)",
+        );
+    });
+
+    it("a preempted slice is replaced by URN on the next up, and counted as a preemption", async () => {
+        const { summary, stack } = await run([
+            { fail: DIAL, state: "PREEMPTED", seconds: 600 },
+            { outputs: TRAINED, seconds: 1800 },
+        ]);
+        assert.deepStrictEqual(stack.ups, [[], [SLICE_URN]]);
+        assert.strictEqual(summary.preemptions, 1);
+        assert.strictEqual(summary.exitCode, 0);
+        // 16 chips × (600 + 1800) s = 10.666667 chip-hours up, 16 of work reported: idle never below 0.
+        assert.strictEqual(summary.cost.uptimeChipHours, 10.666667);
+        assert.strictEqual(summary.cost.idleChipHours, 0);
+    });
+
+    it("a workload that fails train.maxAttempts times stops with exit 1", async () => {
+        const { summary, stack } = await run([
+            { fail: JOB_FAILED, seconds: 100 },
+            { fail: JOB_FAILED, seconds: 100 },
+        ]);
+        assert.strictEqual(stack.ups.length, 2);
+        assert.strictEqual(summary.exitCode, 1);
+        assert.strictEqual(summary.workloadFailures, 2);
+        assert.strictEqual(
+            summary.reason,
+            "the workload failed 2 time(s) (train.maxAttempts = 2); see the log named above",
+        );
+    });
+
+    it("a permission error stops at once with exit 2", async () => {
+        const { summary, stack } = await run([{ fail: PERMISSION, state: "MISSING", seconds: 5 }]);
+        assert.strictEqual(stack.ups.length, 1);
+        assert.strictEqual(summary.exitCode, 2);
+    });
+
+    it("gives up after supervisor.maxRecoveries with exit 3, backoff capped, and prints the summary", async () => {
+        const steps = Array.from({ length: 5 }, () => ({ fail: "error: something nobody has seen", seconds: 360 }));
+        const { summary, stack, slept } = await run(steps);
+        assert.strictEqual(stack.ups.length, 5);
+        assert.deepStrictEqual(slept, [30, 60, 100, 100]);
+        assert.strictEqual(summary.exitCode, 3);
+        assert.strictEqual(
+            formatSummary(summary, "spot"),
+            [
+                "supervise train: stopped (exit 3): gave up after 4 recoveries (supervisor.maxRecoveries = 4)",
+                "  attempts 5, recoveries 4, preemptions 0, workload failures 0",
+                "  zones tried: us-east5-b",
+                "  chip-hours: work 0, slice uptime (estimated) 8, idle 8",
+                "  cost: at USD 1.00/chip-hour (spot): ~USD 8.00, of it idle ~USD 8.00",
+            ].join("\n"),
+        );
+    });
+
+    it("without a spot price the summary says there is no estimate", async () => {
+        const { summary } = await run([{ outputs: TRAINED, seconds: 3600 }], {
+            prices: { onDemandPerChipHour: 2.7 },
+        });
+        assert.strictEqual(summary.price, undefined);
+        assert.match(
+            formatSummary(summary, "spot"),
+            /\n {2}cost: no spot price set \(tpu\.prices\.spotPerChipHour\): no cost estimate$/,
+        );
+    });
+
+    it("work chip-hours count only runs that ran a job in this update", () => {
+        assert.strictEqual(workChipHoursOf(TRAINED), 16);
+        assert.strictEqual(workChipHoursOf({}), 0);
+    });
+});
+
+describe("supervisor: reading a slice's state", () => {
+    const ok = (stdout: string): CommandResult => ({ code: 0, stdout, stderr: "" });
+    it("gcp: the node's state from tpu-vm describe; NOT_FOUND is MISSING; other failures UNKNOWN", () => {
+        assert.strictEqual(
+            parseTpuDescribe(ok('{"name":"projects/p/locations/z/nodes/n","state":"PREEMPTED"}')),
+            "PREEMPTED",
+        );
+        assert.strictEqual(parseTpuDescribe(ok('{"state":"READY"}')), "READY");
+        assert.strictEqual(parseTpuDescribe(ok('{"state":"SOMETHING_NEW"}')), "UNKNOWN");
+        assert.strictEqual(
+            parseTpuDescribe({
+                code: 1,
+                stdout: "",
+                stderr: "ERROR: (gcloud.compute.tpus.tpu-vm.describe) NOT_FOUND: Resource 'projects/p/locations/us-east5-b/nodes/n' was not found",
+            }),
+            "MISSING",
+        );
+        assert.strictEqual(parseTpuDescribe({ code: 1, stdout: "", stderr: "PERMISSION_DENIED" }), "UNKNOWN");
+    });
+
+    it("gcp: the reader runs gcloud with the node, zone and project, without a shell", async () => {
+        const calls: [string, readonly string[]][] = [];
+        const reader = new GcpSliceStateReader("my-proj", "us-east5-b", "mllm-jax-v6e-16-train", async (file, args) => {
+            calls.push([file, args]);
+            return ok('{"state":"TERMINATED"}');
+        });
+        assert.strictEqual(await reader.read(), "TERMINATED");
+        assert.deepStrictEqual(calls, [
+            [
+                "gcloud",
+                [
+                    "compute",
+                    "tpus",
+                    "tpu-vm",
+                    "describe",
+                    "mllm-jax-v6e-16-train",
+                    "--zone=us-east5-b",
+                    "--project=my-proj",
+                    "--format=json",
+                ],
+            ],
+        ]);
+    });
+
+    it("local: the twin's one-word answer, read with hosts.sh slice-state <world> <slice>", async () => {
+        assert.strictEqual(parseTwinState(ok("PREEMPTED\n")), "PREEMPTED");
+        assert.strictEqual(parseTwinState(ok("missing\n")), "MISSING");
+        assert.strictEqual(parseTwinState({ code: 2, stdout: "", stderr: "no world" }), "UNKNOWN");
+        const calls: [string, readonly string[]][] = [];
+        const reader = new LocalSliceStateReader(
+            "/p/test/rehearsal/hosts.sh",
+            "/tmp/world",
+            "slice-a",
+            "x:y:Slice",
+            async (file, args) => {
+                calls.push([file, args]);
+                return ok("READY\n");
+            },
+        );
+        assert.strictEqual(await reader.read(), "READY");
+        assert.deepStrictEqual(calls, [
+            ["bash", ["/p/test/rehearsal/hosts.sh", "slice-state", "/tmp/world", "slice-a"]],
+        ]);
+        assert.strictEqual(reader.resourceType, "x:y:Slice");
+    });
+});
+
+describe("supervise CLI arguments", () => {
+    it("takes --stack or --pipeline (train then eval), and --dir", () => {
+        assert.deepStrictEqual(parseArgs(["--stack", "train"], "/p"), { stacks: ["train"], dir: "/p" });
+        assert.deepStrictEqual(parseArgs(["--pipeline", "--dir=/q"], "/p"), { stacks: ["train", "eval"], dir: "/q" });
+        assert.throws(() => parseArgs([], "/p"), /^Error: give --stack or --pipeline \(one of them\); usage:/);
+        assert.throws(() => parseArgs(["--stack", "train", "--pipeline"], "/p"), /give --stack or --pipeline/);
+        assert.throws(() => parseArgs(["--force"], "/p"), /^Error: unexpected argument "--force"; usage:/);
+    });
+});
