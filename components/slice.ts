@@ -197,7 +197,9 @@ function provisionIdentity(
 /** What defines the machines a run uses; part of every run id, so a new slice or pin re-runs the runs. */
 export function sliceIdentity(config: StackConfig): Record<string, unknown> {
     return {
-        slice: { acceleratorType: config.tpu.acceleratorType, vm: config.vmName, zone: config.tpu.zone },
+        // Not the zone: a run moved to another zone (a stockout) is the same run, and one already handed off in the
+        // bucket must not train again there.
+        slice: { acceleratorType: config.tpu.acceleratorType, vm: config.vmName },
         repos: config.repos,
         env: config.env,
     };

@@ -293,6 +293,19 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         assert.deepStrictEqual(creates(again.mocks), creates(built.mocks));
     });
 
+    it("moving the slice to another zone (a stockout) keeps every run id, so handed-off runs are not retrained", async () => {
+        const moved = await buildTrainStack((v) => (v.tpu.zone = "us-east1-d"));
+        const runIds = (m: StackMocks) =>
+            m
+                .ofType("command:remote:Command")
+                .map((c) => /RUN_ID=(\S+)/.exec(c.inputs.create)?.[1])
+                .filter((id): id is string => id !== undefined)
+                .sort();
+        assert.ok(runIds(built.mocks).length > 0);
+        assert.deepStrictEqual(runIds(moved.mocks), runIds(built.mocks));
+        assert.strictEqual(moved.mocks.ofType("gcp:tpu/v2Vm:V2Vm")[0].inputs.zone, "us-east1-d");
+    });
+
     it("changing one run's config changes only that run's commands", async () => {
         const changed = await buildTrainStack(
             (v) => (v.train.runs[1].config = v.train.runs[1].config.replace("full_best", "full_last")),
