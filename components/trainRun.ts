@@ -78,6 +78,11 @@ export class TrainRun extends pulumi.ComponentResource {
                                 timing: args.timing,
                                 logUri: gcsUri(bucket, args.prefix, run.name, "logs", `${this.runId}-w${worker}.log`),
                                 storageEnv: args.storageEnv,
+                                // One slice, one fate: a failing worker's wait tells the others through the bucket.
+                                slice: {
+                                    worker,
+                                    signalUri: `${gcsUri(bucket, args.prefix, run.name, "attempts", this.runId)}/`,
+                                },
                             }),
                         ),
                         addPreviousOutputInEnv: false,
