@@ -60,6 +60,35 @@ export class FaultContext {
         return this.keep(await this.world.up(which, [], true));
     }
 
+    /** `pulumi up` with extra arguments (e.g. `--replace <urn>`, what the supervisor runs). */
+    async upWith(which: "train" | "eval", extra: string[]): Promise<Ran> {
+        return this.keep(await this.world.up(which, extra, true));
+    }
+
+    /** The URN of a stack's slice in the control-plane twin (components/localSlice.ts): what `--replace` takes. */
+    sliceUrn(which: "train" | "eval"): string {
+        const stack = this.world.stacks[which].split("/").pop();
+        return `urn:pulumi:${stack}::tpu-sft::tpu-sft:local:LocalSlice$command:local:Command::hosts-slice`;
+    }
+
+    /** Creates only the stack's slice (its hosts), so that a fault can be put on a host before the first full up. */
+    async ensureSlice(which: "train" | "eval"): Promise<void> {
+        const stack = this.world.stacks[which].split("/").pop();
+        const ran = await this.upWith(which, [
+            "--target",
+            `urn:pulumi:${stack}::tpu-sft::tpu-sft:local:LocalSlice::hosts`,
+            "--target",
+            this.sliceUrn(which),
+        ]);
+        if (ran.code !== 0) throw new Error(`creating the ${which} slice failed:\n${ran.stdout.slice(-3000)}`);
+    }
+
+    /** The twin's record of a slice (hosts.sh slice-up/preempt), or undefined when it does not exist. */
+    sliceRecord(which: "train" | "eval"): { instance: string; zone: string; state: string } | undefined {
+        const file = path.join(this.world.hostsDir, "slices", `${which}.json`);
+        return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
+    }
+
     async destroy(which: "train" | "eval"): Promise<Ran> {
         return this.keep(await this.world.destroy(which, true));
     }

@@ -1,0 +1,125 @@
+/**
+ * The `local` target's twin of a TPU VM slice (the rehearsal). A real resource: its create starts the slice's
+ * hosts (namespaced hosts with sshd, each with a fresh /root and a new host key, like a new VM) and its delete
+ * stops them, through the control-plane script that `local.slice.control` names (test/rehearsal/hosts.sh). The
+ * create prints the slice (instance id, zone, state, one SSH endpoint per worker); the workers' endpoints come
+ * from it. Before any step uses the endpoints, the slice's state is read again: a PREEMPTED slice fails the
+ * deployment at once, naming the command that recovers, instead of every step dialing dead hosts.
+ */
+import { execFileSync } from "child_process";
+import * as pulumi from "@pulumi/pulumi";
+import { local } from "@pulumi/command";
+import { z } from "zod";
+import { shellQuote } from "./shell/quote";
+import { checkEndpointCount, WorkerHosts } from "./workerHosts";
+
+export interface LocalSliceArgs {
+    /** A label standing in for the VM name, for messages. */
+    readonly label: string;
+    /** Which of the twin's slices: `train` or `eval` (the stack's role). */
+    readonly slice: "train" | "eval";
+    readonly zone: string;
+    readonly acceleratorType: string;
+    /** Hosts the accelerator type implies; the twin starts exactly this many. */
+    readonly expectedHosts: number;
+    /** The control-plane script (absolute path). */
+    readonly control: string;
+    /** The world's state dir the script keeps its hosts and slices in (absolute path). */
+    readonly stateDir: string;
+    /** The stack, for the recovery command in messages. */
+    readonly stack: string;
+}
+
+export const sliceInfoSchema = z.object({
+    name: z.string(),
+    instance: z.string().min(1),
+    zone: z.string(),
+    state: z.string(),
+    hosts: z.array(z.object({ host: z.string(), port: z.number().int(), hostname: z.string() })),
+});
+export type SliceInfo = z.infer<typeof sliceInfoSchema>;
+
+/** The control-plane command lines (every value through the one quoting helper). */
+export function sliceCommands(args: LocalSliceArgs): { create: string; delete: string; state: string[] } {
+    const base = ["bash", args.control];
+    const q = (words: (string | number)[]) => words.map((w) => shellQuote(String(w))).join(" ");
+    return {
+        create: q([...base, "slice-up", args.stateDir, args.slice, args.expectedHosts, args.zone]),
+        delete: q([...base, "slice-down", args.stateDir, args.slice]),
+        state: [args.control, "slice-state", args.stateDir, args.slice],
+    };
+}
+
+/** The slice the create printed: its last line is the JSON. */
+export function parseSliceInfo(label: string, stdout: string): SliceInfo {
+    const line = stdout.trim().split("\n").pop() ?? "";
+    let json: unknown;
+    try {
+        json = JSON.parse(line);
+    } catch {
+        throw new Error(
+            `slice ${label}: the control plane printed no slice JSON; its last line was ${JSON.stringify(line)}`,
+        );
+    }
+    const parsed = sliceInfoSchema.safeParse(json);
+    if (!parsed.success) {
+        throw new Error(`slice ${label}: the control plane's slice JSON is malformed: ${parsed.error.message}`);
+    }
+    return parsed.data;
+}
+
+/**
+ * The error for a slice that is no longer READY. Plain `pulumi up` cannot restart a preempted slice (GCP keeps the
+ * node listed as PREEMPTED until it is deleted), so the message names the two ways out.
+ */
+export function sliceNotReadyMessage(label: string, state: string, stack: string, urn: string): string {
+    const what =
+        state === "PREEMPTED"
+            ? "was preempted: its hosts are gone and it cannot be restarted, only replaced"
+            : `is ${state === "NOT_FOUND" ? "gone (deleted outside Pulumi)" : `in state ${state}`}, not READY`;
+    return (
+        `slice ${label} ${what}. Recover with \`npm run supervise -- --stack ${stack}\` (replaces the slice, ` +
+        `bootstraps the fresh hosts and relaunches unfinished runs), or by hand: \`pulumi up --replace '${urn}' --stack ${stack}\`.`
+    );
+}
+
+export class LocalSlice extends pulumi.ComponentResource implements WorkerHosts {
+    public readonly name: pulumi.Output<string>;
+    public readonly zone: string;
+    public readonly addresses: pulumi.Output<string[]>;
+    public readonly ports: readonly number[];
+    /** Changes on every create: a replaced slice is new machines (identify runs again). */
+    public readonly instance: pulumi.Output<string>;
+    /** The resource whose replacement recreates the slice (`pulumi up --replace <its urn>`). */
+    public readonly command: local.Command;
+
+    constructor(name: string, args: LocalSliceArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("tpu-sft:local:LocalSlice", name, {}, opts);
+        const commands = sliceCommands(args);
+        this.command = new local.Command(
+            `${name}-slice`,
+            { create: commands.create, delete: commands.delete, addPreviousOutputInEnv: false },
+            // The old slice goes first: a preempted node must be deleted before one of the same name is created.
+            { parent: this, deleteBeforeReplace: true },
+        );
+        const info = this.command.stdout.apply((out) => parseSliceInfo(args.label, out));
+        this.name = pulumi.output(args.label);
+        this.zone = args.zone;
+        this.instance = info.apply((i) => i.instance);
+        this.addresses = pulumi.all([info, this.command.urn]).apply(([slice, urn]) => {
+            // Read now, not from the state: a preemption happens between deployments.
+            const state = execFileSync("bash", commands.state, { encoding: "utf8" }).trim();
+            if (state !== "READY") {
+                throw new Error(sliceNotReadyMessage(args.label, state, args.stack, urn));
+            }
+            return checkEndpointCount(
+                args.label,
+                args.acceleratorType,
+                args.expectedHosts,
+                slice.hosts.map((h) => h.host),
+            );
+        });
+        this.ports = Array.from({ length: args.expectedHosts }, () => 22);
+        this.registerOutputs({ name: this.name, addresses: this.addresses, instance: this.instance });
+    }
+}
