@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { z } from "zod";
 import { shellQuote } from "./shell/quote";
+import { sliceNotReadyMessage } from "./sliceState";
 import { checkEndpointCount, WorkerHosts } from "./workerHosts";
 
 export interface LocalSliceArgs {
@@ -66,21 +67,6 @@ export function parseSliceInfo(label: string, stdout: string): SliceInfo {
         throw new Error(`slice ${label}: the control plane's slice JSON is malformed: ${parsed.error.message}`);
     }
     return parsed.data;
-}
-
-/**
- * The error for a slice that is no longer READY. Plain `pulumi up` cannot restart a preempted slice (GCP keeps the
- * node listed as PREEMPTED until it is deleted), so the message names the two ways out.
- */
-export function sliceNotReadyMessage(label: string, state: string, stack: string, urn: string): string {
-    const what =
-        state === "PREEMPTED"
-            ? "was preempted: its hosts are gone and it cannot be restarted, only replaced"
-            : `is ${state === "NOT_FOUND" ? "gone (deleted outside Pulumi)" : `in state ${state}`}, not READY`;
-    return (
-        `slice ${label} ${what}. Recover with \`npm run supervise -- --stack ${stack}\` (replaces the slice, ` +
-        `bootstraps the fresh hosts and relaunches unfinished runs), or by hand: \`pulumi up --replace '${urn}' --stack ${stack}\`.`
-    );
 }
 
 export class LocalSlice extends pulumi.ComponentResource implements WorkerHosts {

@@ -125,6 +125,7 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
                 labels: config.tpu.labels,
                 sshUser: config.ssh.user,
                 sshPublicKey: key.publicKey,
+                stack: config.stack,
             },
             {
                 dependsOn: [
