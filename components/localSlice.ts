@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { local } from "@pulumi/command";
 import { z } from "zod";
 import { shellQuote } from "./shell/quote";
-import { sliceNotReadyMessage } from "./sliceState";
+import { DEAD_SLICE_STATES, sliceNotReadyMessage } from "./sliceState";
 import { checkEndpointCount, WorkerHosts } from "./workerHosts";
 
 export interface LocalSliceArgs {
@@ -51,6 +51,17 @@ export function sliceCommands(args: LocalSliceArgs): { create: string; delete: s
     };
 }
 
+/**
+ * A command that prints the slice's state and fails with `message` unless it is READY; `$state` in the message is
+ * replaced by the state the control plane reported.
+ */
+export function sliceStateCheckCommand(state: readonly string[], message: string): string {
+    const [head, tail] = message.split("$state");
+    const read = ["bash", ...state].map((w) => shellQuote(w)).join(" ");
+    const say = tail === undefined ? shellQuote(head) : `${shellQuote(head)}"$state"${shellQuote(tail)}`;
+    return `state="$(${read})" || exit 1; echo "slice state: $state"; [ "$state" = READY ] || { echo ${say} >&2; exit 1; }`;
+}
+
 /** The slice the create printed: its last line is the JSON. */
 export function parseSliceInfo(label: string, stdout: string): SliceInfo {
     const line = stdout.trim().split("\n").pop() ?? "";
@@ -85,26 +96,43 @@ export class LocalSlice extends pulumi.ComponentResource implements WorkerHosts 
         this.command = new local.Command(
             `${name}-slice`,
             { create: commands.create, delete: commands.delete, addPreviousOutputInEnv: false },
-            // The old slice goes first: a preempted node must be deleted before one of the same name is created.
-            { parent: this, deleteBeforeReplace: true },
+            // As on GCP, another zone or size is another node, and the old one goes first: a preempted node must be
+            // deleted before one of the same name is created.
+            { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["create"] },
+        );
+        // The state as the control plane reports it now (a preemption happens between deployments). While it is
+        // READY (or the slice is yet to be created) the check below is unchanged and runs nothing; once the slice is
+        // dead its trigger changes, so the check runs before any step and fails at once, naming the recovery. After
+        // `pulumi up --replace <slice>` it runs after the new slice and passes.
+        const now = execFileSync("bash", commands.state, { encoding: "utf8" }).trim();
+        const dead = DEAD_SLICE_STATES.includes(now);
+        const check = new local.Command(
+            `${name}-state`,
+            {
+                create: this.command.urn.apply((urn) =>
+                    sliceStateCheckCommand(
+                        commands.state,
+                        sliceNotReadyMessage(args.label, dead ? now : "$state", args.stack, urn),
+                    ),
+                ),
+                triggers: [dead ? "dead" : "alive"],
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [this.command] },
         );
         const info = this.command.stdout.apply((out) => parseSliceInfo(args.label, out));
         this.name = pulumi.output(args.label);
         this.zone = args.zone;
         this.instance = info.apply((i) => i.instance);
-        this.addresses = pulumi.all([info, this.command.urn]).apply(([slice, urn]) => {
-            // Read now, not from the state: a preemption happens between deployments.
-            const state = execFileSync("bash", commands.state, { encoding: "utf8" }).trim();
-            if (state !== "READY") {
-                throw new Error(sliceNotReadyMessage(args.label, state, args.stack, urn));
-            }
-            return checkEndpointCount(
+        // Every step's connection waits for the check.
+        this.addresses = pulumi.all([info, check.stdout]).apply(([slice]) =>
+            checkEndpointCount(
                 args.label,
                 args.acceleratorType,
                 args.expectedHosts,
                 slice.hosts.map((h) => h.host),
-            );
-        });
+            ),
+        );
         this.ports = Array.from({ length: args.expectedHosts }, () => 22);
         this.registerOutputs({ name: this.name, addresses: this.addresses, instance: this.instance });
     }

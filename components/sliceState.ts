@@ -9,11 +9,13 @@ export const DEAD_SLICE_STATES: readonly string[] = ["PREEMPTED", "TERMINATED", 
 
 export function sliceNotReadyMessage(label: string, state: string, stack: string, urn: string): string {
     const what =
-        state === "PREEMPTED"
-            ? "was preempted: its hosts are gone and it cannot be restarted, only replaced"
-            : state === "NOT_FOUND"
-              ? "is gone (deleted outside Pulumi)"
-              : `is in state ${state}, not READY`;
+        state === "$state"
+            ? "is $state, not READY (a PREEMPTED slice cannot be restarted, only replaced)"
+            : state === "PREEMPTED"
+              ? "was preempted: its hosts are gone and it cannot be restarted, only replaced"
+              : state === "NOT_FOUND"
+                ? "is gone (deleted outside Pulumi)"
+                : `is in state ${state}, not READY`;
     return (
         `slice ${label} ${what}. Recover with \`npm run supervise -- --stack ${stack}\` (replaces the slice, ` +
         `bootstraps the fresh hosts and relaunches unfinished runs), or by hand: ` +

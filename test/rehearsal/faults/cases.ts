@@ -23,8 +23,6 @@ function hostileRepo(ctx: FaultContext): { dir: string; canary: string } {
 const workerFails: FaultCase = {
     name: "one worker exits non-zero",
     async inject(ctx) {
-        // The slice (its hosts, with a fresh /root) exists only once the stack creates it.
-        await ctx.ensureSlice("train");
         const { dir } = hostileRepo(ctx);
         fs.mkdirSync(dir, { recursive: true });
         fs.cpSync(ctx.world.repos.mllmJax.url, path.join(dir, "MLLM-JAX.git"), { recursive: true });
@@ -35,10 +33,14 @@ const workerFails: FaultCase = {
                 mllmJax: { ...ctx.world.repos.mllmJax, url: path.join(dir, "MLLM-JAX.git") },
             },
         });
-        fs.writeFileSync(ctx.faultFile(ctx.trainHost(2)), "FAIL_WORKER=2\nFAIL_CODE=3\nFAIL_AT_STEP=2\n");
     },
     async expect(ctx) {
-        const failed = await ctx.up("train");
+        // The slice's hosts (with a fresh /root) exist only once this up has created them: the fault goes onto
+        // worker 2 as soon as the slice is READY, seconds before bootstrap and launch.
+        const upping = ctx.up("train");
+        const created = await pollFor(120, () => ctx.sliceRecord("train"));
+        if (created) fs.writeFileSync(ctx.faultFile(ctx.trainHost(2)), "FAIL_WORKER=2\nFAIL_CODE=3\nFAIL_AT_STEP=2\n");
+        const failed = await upping;
         const text = failed.stdout + failed.stderr;
         const msgpacks = (await listObjects(ctx.world.endpoint, BUCKET)).filter((o) => o.name.endsWith(".msgpack"));
         const worker = /t1v-n-rehearsal-train-w-2\b[^\n]*\bexit(ed)? (with )?code 3\b/;
@@ -410,6 +412,8 @@ const resumeAfterDrop: FaultCase = {
 };
 
 const TRAIN_POLL_SECONDS = 5; // test/rehearsal/stackConfigs.ts: how often a wait looks for its peers' markers
+/** A peer's wait lists the markers and reads the first one with two gcloud calls (~1 s each on this machine). */
+const GCLOUD_SLACK_SECONDS = 3;
 
 let restorePeers: (() => void) | undefined;
 const peersHang: FaultCase = {
@@ -420,7 +424,8 @@ const peersHang: FaultCase = {
         // Worker 0 hosts the coordinator: with this switch it tells nobody, and the others block at the barrier.
         fs.writeFileSync(ctx.faultFile(ctx.trainHost(0)), "PEER_FAILURE=hang\n");
         const config = clone(ctx.memo.trainConfig) as TrainConfig;
-        config["tpu-sft:train"].runs[0].checkpoints = ["best"];
+        // A run id no earlier case has used, so the run launches.
+        config["tpu-sft:train"].runs[0].checkpoints = ["last", "best"];
         ctx.writeTrainConfig(config);
     },
     async expect(ctx) {
@@ -460,12 +465,12 @@ const peersHang: FaultCase = {
         return [
             {
                 name: "one worker exits 1 while its peers hang",
-                expected: `the attempt ends on every worker within two polls (${2 * TRAIN_POLL_SECONDS} s), the peers' jobs are stopped, the error names worker 2 and exit code 1`,
+                expected: `the attempt ends on every worker within two polls (${2 * TRAIN_POLL_SECONDS} s, plus ${GCLOUD_SLACK_SECONDS} s for gcloud), the peers' jobs are stopped, the error names worker 2 and exit code 1`,
                 ok:
                     failed.code !== 0 &&
                     /t1v-n-rehearsal-train-w-2\b[^\n]*exited with code 1\b/.test(text) &&
                     namings >= 3 &&
-                    latest <= 2 * TRAIN_POLL_SECONDS + 1 &&
+                    latest <= 2 * TRAIN_POLL_SECONDS + GCLOUD_SLACK_SECONDS &&
                     alive.length === 0,
                 observed: `exit ${failed.code} after ${failed.seconds.toFixed(0)} s; peers stopped ${peers.map((p) => `w${p.w} +${p.stoppedAfter.toFixed(1)} s`).join(", ")} after worker 2 failed; peer errors naming worker 2: ${namings}; peer jobs still alive: ${alive.join(",") || "none"}`,
             },

@@ -71,18 +71,6 @@ export class FaultContext {
         return `urn:pulumi:${stack}::tpu-sft::tpu-sft:local:LocalSlice$command:local:Command::hosts-slice`;
     }
 
-    /** Creates only the stack's slice (its hosts), so that a fault can be put on a host before the first full up. */
-    async ensureSlice(which: "train" | "eval"): Promise<void> {
-        const stack = this.world.stacks[which].split("/").pop();
-        const ran = await this.upWith(which, [
-            "--target",
-            `urn:pulumi:${stack}::tpu-sft::tpu-sft:local:LocalSlice::hosts`,
-            "--target",
-            this.sliceUrn(which),
-        ]);
-        if (ran.code !== 0) throw new Error(`creating the ${which} slice failed:\n${ran.stdout.slice(-3000)}`);
-    }
-
     /** The twin's record of a slice (hosts.sh slice-up/preempt), or undefined when it does not exist. */
     sliceRecord(which: "train" | "eval"): { instance: string; zone: string; state: string } | undefined {
         const file = path.join(this.world.hostsDir, "slices", `${which}.json`);
