@@ -121,16 +121,28 @@ for line in sys.stdin:
             pass
 if markers:
     m = min(markers, key=lambda m: (m.get("failedAt", 0), m.get("worker", 0)))
-    print("%s\t%s\t%s\t%s" % (m.get("worker"), m.get("host"), m.get("reason"), m.get("exitCode")))
+    print("%s\t%s\t%s\t%s\t%s" % (m.get("worker"), m.get("host"), m.get("reason"), m.get("exitCode"), m.get("failedAt")))
     print(m.get("logTail", ""))
 ' || true
+}
+
+# first_failure_before TIME: ", after worker K (host) failed first: <reason>" when a peer's marker of this attempt
+# is no later than TIME (a job that died of its peer's failure names the cause); nothing otherwise.
+first_failure_before() {
+    [[ -n "$SIGNAL_URI" ]] && ((PROCESS_COUNT > 1)) || return 0
+    local found worker host reason code at
+    found="$(peer_failure)"
+    [[ -n "$found" ]] || return 0
+    IFS=$'\t' read -r worker host reason code at <<<"$(head -n 1 <<<"$found")"
+    [[ "$at" =~ ^[0-9]+$ ]] && ((at <= $1)) || return 0
+    printf ', after worker %s (%s) failed first: %s, exit code %s' "$worker" "$host" "$reason" "$code"
 }
 
 # stop_for_peer: a peer failed first; stop this worker's job and fail naming that worker.
 stop_for_peer() {
     local found="$1" head worker host reason code attempt
     head="$(head -n 1 <<<"$found")"
-    IFS=$'\t' read -r worker host reason code <<<"$head"
+    IFS=$'\t' read -r worker host reason code _ <<<"$head"
     attempt="$(cat "$RUN_DIR/attempt")"
     log "worker ${worker} (${host}) failed: ${reason}; stopping this worker's ${JOB_MODE} job (pid $(cat "$RUN_DIR/pid"))"
     stop_job
@@ -173,7 +185,8 @@ while true; do
             if [[ -f "$RUN_DIR/stopped" ]]; then
                 die "worker ${HOST_SHORT}: its ${JOB_MODE} job was stopped because $(cat "$RUN_DIR/stopped") (attempt $(cat "$RUN_DIR/attempt")). Run \`pulumi up\` again to relaunch."
             fi
-            fail_attempt "$code" "the ${JOB_MODE} job exited with code ${code}" "Fix the cause and run \`pulumi up\` again to relaunch."
+            fail_attempt "$code" "the ${JOB_MODE} job exited with code ${code}$(first_failure_before "$(cat "$RUN_DIR/finished_at" 2>/dev/null || date +%s)")" \
+                "Fix the cause and run \`pulumi up\` again to relaunch."
             ;;
         vanished)
             # The exit file is written right after the process ends; give it the grace period.

@@ -443,11 +443,21 @@ const peersHang: FaultCase = {
         const failedAt = failedDir ? Number(fs.readFileSync(path.join(failedDir, "finished_at"), "utf8")) : NaN;
         const peers = [0, 1, 3].map((w) => {
             const dir = dirOf(w);
+            // A peer's job is either stopped by its wait, or fails on its own once a stopped peer is gone.
             const stopped = dir ? path.join(dir, "stopped") : "";
+            const ended = stopped && fs.existsSync(stopped) ? fs.statSync(stopped).mtimeMs / 1000 : NaN;
+            const finished = dir ? path.join(dir, "finished_at") : "";
             return {
                 w,
-                stoppedAfter: stopped && fs.existsSync(stopped) ? fs.statSync(stopped).mtimeMs / 1000 - failedAt : NaN,
+                how: Number.isNaN(ended) ? "failed" : "stopped",
+                endedAfter:
+                    (Number.isNaN(ended) && finished && fs.existsSync(finished)
+                        ? Number(fs.readFileSync(finished, "utf8"))
+                        : ended) - failedAt,
                 pid: dir ? fs.readFileSync(path.join(dir, "pid"), "utf8").trim() : "0",
+                names: new RegExp(
+                    `worker t1v-n-rehearsal-train-w-${w}: [^\\n]*worker 2 \\(t1v-n-rehearsal-train-w-2\\) failed first: the train job exited with code 1`,
+                ).test(text),
             };
         });
         const alive: string[] = [];
@@ -458,10 +468,7 @@ const peersHang: FaultCase = {
             );
             if (r.stdout.trim() !== "gone") alive.push(`w${p.w}`);
         }
-        const named =
-            /stopped its train job \(attempt \d+\) because worker 2 \(t1v-n-rehearsal-train-w-2\) failed first: the train job exited with code 1/g;
-        const namings = (text.match(named) ?? []).length;
-        const latest = Math.max(...peers.map((p) => p.stoppedAfter));
+        const latest = Math.max(...peers.map((p) => p.endedAfter));
         return [
             {
                 name: "one worker exits 1 while its peers hang",
@@ -469,10 +476,11 @@ const peersHang: FaultCase = {
                 ok:
                     failed.code !== 0 &&
                     /t1v-n-rehearsal-train-w-2\b[^\n]*exited with code 1\b/.test(text) &&
-                    namings >= 3 &&
+                    peers.every((p) => p.names) &&
+                    peers.some((p) => p.how === "stopped") &&
                     latest <= 2 * TRAIN_POLL_SECONDS + GCLOUD_SLACK_SECONDS &&
                     alive.length === 0,
-                observed: `exit ${failed.code} after ${failed.seconds.toFixed(0)} s; peers stopped ${peers.map((p) => `w${p.w} +${p.stoppedAfter.toFixed(1)} s`).join(", ")} after worker 2 failed; peer errors naming worker 2: ${namings}; peer jobs still alive: ${alive.join(",") || "none"}`,
+                observed: `exit ${failed.code} after ${failed.seconds.toFixed(0)} s; after worker 2 failed: ${peers.map((p) => `w${p.w} ${p.how} +${p.endedAfter.toFixed(1)} s${p.names ? " naming worker 2" : ""}`).join(", ")}; peer jobs still alive: ${alive.join(",") || "none"}`,
             },
         ];
     },
