@@ -4,8 +4,11 @@
  * the deployment fails at once, naming the two ways out. Shared by the TPU VM and its rehearsal twin.
  */
 
-/** Node states after which the slice cannot run anything until it is replaced. */
-export const DEAD_SLICE_STATES: readonly string[] = ["PREEMPTED", "TERMINATED", "NOT_FOUND"];
+/**
+ * Node states after which the slice cannot run anything until it is replaced. (A slice not found is not one of them:
+ * before its first create it does not exist yet.)
+ */
+export const DEAD_SLICE_STATES: readonly string[] = ["PREEMPTED", "TERMINATED"];
 
 export function sliceNotReadyMessage(label: string, state: string, stack: string, urn: string): string {
     const what =
