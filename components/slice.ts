@@ -15,6 +15,7 @@ import { ProjectServices } from "./projectServices";
 import { SliceServiceAccount } from "./sliceServiceAccount";
 import { SshFirewall } from "./sshFirewall";
 import { SshKeyPair } from "./sshKeyPair";
+import { LocalSlice } from "./localSlice";
 import { StaticHosts } from "./staticHosts";
 import { StorageEnv } from "./steps/stepScript";
 import { TpuVm } from "./tpuVm";
@@ -62,7 +63,22 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
     const key = new SshKeyPair("ssh", { privateKey: secrets.sshPrivateKey, publicKey: config.ssh.publicKey });
     let hosts: WorkerHosts;
     let access: SliceAccessOutputs | undefined;
-    if (config.target === "local" && config.local) {
+    let machineKey: pulumi.Output<string> | undefined;
+    if (config.target === "local" && config.local?.slice) {
+        // The control-plane twin: the slice is created and deleted with the stack, fresh hosts every time.
+        const twin = new LocalSlice("hosts", {
+            label: config.vmName,
+            slice: config.role,
+            zone: config.tpu.zone,
+            acceleratorType: config.tpu.acceleratorType,
+            expectedHosts: config.shape.hosts,
+            control: config.local.slice.control,
+            stateDir: config.local.slice.stateDir,
+            stack: config.stack,
+        });
+        hosts = twin;
+        machineKey = twin.instance;
+    } else if (config.target === "local" && config.local?.hosts) {
         hosts = new StaticHosts("hosts", {
             label: config.vmName,
             zone: config.tpu.zone,
@@ -109,6 +125,7 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
                 labels: config.tpu.labels,
                 sshUser: config.ssh.user,
                 sshPublicKey: key.publicKey,
+                stack: config.stack,
             },
             {
                 dependsOn: [
@@ -151,6 +168,7 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
         },
         wandbApiKey: config.wandb.mode === "disabled" ? undefined : secrets.wandbApiKey,
         steps: config.role === "train" ? TRAIN_RUN_STEPS : EVAL_RUN_STEPS,
+        machineKey,
     });
     // Every step after bootstrap connects with the host key identify pinned.
     return { hosts, sshPublicKey: key.publicKey, connections: bootstrap.connections, bootstrap, access };

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tpu from "@pulumi/gcp/tpu";
 import { withProgramLabels } from "./config/labels";
+import { DEAD_SLICE_STATES, sliceNotReadyMessage } from "./sliceState";
 import { checkEndpointCount, WorkerHosts } from "./workerHosts";
 
 export interface TpuVmArgs {
@@ -37,6 +38,8 @@ export interface TpuVmArgs {
     /** The SSH login user and public key put into the VM's `ssh-keys` metadata (unused with OS Login). */
     readonly sshUser: string;
     readonly sshPublicKey: pulumi.Input<string>;
+    /** The stack, for the recovery command when the VM is found PREEMPTED or TERMINATED; no check without it. */
+    readonly stack?: string;
 }
 
 /**
@@ -102,16 +105,21 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
         this.name = vm.name;
         this.zone = args.zone;
         this.state = vm.state;
-        this.addresses = vm.networkEndpoints.apply((endpoints) =>
-            checkEndpointCount(
+        this.addresses = pulumi.all([vm.networkEndpoints, vm.state, vm.urn]).apply(([endpoints, state, urn]) => {
+            // The state Pulumi last read (`pulumi up --refresh` reads it again): a preempted slice fails here, before
+            // any step dials its dead workers.
+            if (args.stack !== undefined && DEAD_SLICE_STATES.includes(state)) {
+                throw new Error(sliceNotReadyMessage(args.vmName, state, args.stack, urn));
+            }
+            return checkEndpointCount(
                 args.vmName,
                 args.acceleratorType,
                 args.expectedHosts,
                 (endpoints ?? []).map(
                     (e) => (args.enableExternalIps ? e.accessConfigs?.[0]?.externalIp : undefined) ?? e.ipAddress,
                 ),
-            ),
-        );
+            );
+        });
         this.ports = Array.from({ length: args.expectedHosts }, () => 22);
         this.registerOutputs({ name: this.name, addresses: this.addresses, state: this.state });
     }

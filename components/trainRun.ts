@@ -123,6 +123,11 @@ export class TrainRun extends pulumi.ComponentResource {
                                       timing: args.timing,
                                       logUri: logUriOf(bucket, worker),
                                       storageEnv: args.storageEnv,
+                                      // One slice, one fate: a failing worker's wait tells the others through the bucket.
+                                      slice: {
+                                          worker,
+                                          signalUri: `${gcsUri(bucket, args.prefix, run.name, "attempts", this.runId)}/`,
+                                      },
                                   }),
                         ),
                         addPreviousOutputInEnv: false,

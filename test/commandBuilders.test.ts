@@ -181,6 +181,31 @@ describe("command builders", () => {
         );
     });
 
+    it("wait on a multi-host slice: the worker index and the attempts folder; a folder without a trailing / is refused", () => {
+        const timing = { timeLimitMinutes: 1, pollSeconds: 1, progressSeconds: 1, graceSeconds: 1 };
+        const cmd = waitCommand({
+            ...job,
+            timing,
+            logUri: "",
+            storageEnv: {},
+            slice: { worker: 3, signalUri: "gs://b/p/office/attempts/office-0123456789ab/" },
+        });
+        assert.ok(cmd.includes(" SIGNAL_URI=gs://b/p/office/attempts/office-0123456789ab/ "), cmd);
+        assert.ok(cmd.includes(" WORKER_INDEX=3 "), cmd);
+        assert.ok(!waitCommand({ ...job, timing, logUri: "", storageEnv: {} }).includes("SIGNAL_URI"));
+        assert.throws(
+            () =>
+                waitCommand({
+                    ...job,
+                    timing,
+                    logUri: "",
+                    storageEnv: {},
+                    slice: { worker: 0, signalUri: "gs://b/p/office/attempts/x" },
+                }),
+            /wait\.slice\.signalUri must be a gs:\/\/<bucket>\/<folder>\/ URI ending in "\/"; got "gs:\/\/b\/p\/office\/attempts\/x"/,
+        );
+    });
+
     it("locate, upload, download, evalreport, calc and artifacts carry exactly their inputs and their limits", () => {
         assert.strictEqual(
             inputsOf(

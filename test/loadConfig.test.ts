@@ -4,7 +4,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { decodeEngineConfig } from "../components/config/engineConfig";
 import { ConfigError, loadConfig, RawConfig, StackConfig } from "../components/config/loadConfig";
-import { evalConfig, HostsJson, Repos, switchIndustrialToBest, trainConfig } from "./rehearsal/stackConfigs";
+import { evalConfig, ControlPlane, Repos, switchIndustrialToBest, trainConfig } from "./rehearsal/stackConfigs";
 import { clone, EngineOptions, readThroughEngine, REPO_ROOT, stackFileValues } from "./helpers/trainConfig";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -299,26 +299,9 @@ describe("values as the engine encodes them", () => {
 });
 
 describe("the rehearsal's configs (target local) load", () => {
-    const hosts: HostsJson = {
-        train: [0, 1, 2, 3].map((i) => ({
-            name: `train-w${i}`,
-            hostname: `t1v-n-rehearsal-train-w-${i}`,
-            host: `10.77.0.${i + 2}`,
-            port: 22,
-            netns: `ts00000-train-w${i}`,
-        })),
-        eval: [
-            {
-                name: "eval-w0",
-                hostname: "t1v-n-rehearsal-eval-w-0",
-                host: "10.77.0.6",
-                port: 22,
-                netns: "ts00000-eval-w0",
-            },
-        ],
-        bridge: "10.77.0.1",
-        subnet: "10.77.0.0/24",
-        world: "ts00000",
+    const plane: ControlPlane = {
+        control: "/work/tpu-sft/test/rehearsal/hosts.sh",
+        stateDir: "/tmp/rehearsal-work/hosts",
     };
     const work = "/tmp/rehearsal-work";
     const repos: Repos = {
@@ -339,26 +322,24 @@ describe("the rehearsal's configs (target local) load", () => {
             .config;
     }
 
-    it("train: four static hosts, the emulator, local repositories, short timings", async () => {
+    it("train: a slice of the control-plane twin, the emulator, local repositories, short timings", async () => {
         const cfg = await read(
             "train",
-            trainConfig(REPO_ROOT, hosts, "http://10.77.0.1:4443", repos, publicKey),
+            trainConfig(REPO_ROOT, plane, "http://10.77.0.1:4443", repos, publicKey),
             "r1-train",
         );
         assert.ok(cfg.role === "train" && cfg.target === "local");
-        assert.deepStrictEqual(
-            cfg.local.hosts.map((h) => h.host),
-            ["10.77.0.2", "10.77.0.3", "10.77.0.4", "10.77.0.5"],
-        );
+        assert.deepStrictEqual(cfg.local.slice, plane);
+        assert.strictEqual(cfg.local.hosts, undefined);
         assert.strictEqual(cfg.repos.mllmJax.url, `${work}/repos/MLLM-JAX.git`);
-        assert.deepStrictEqual([cfg.train.pollSeconds, cfg.train.timeLimitMinutes], [1, 10]);
+        assert.deepStrictEqual([cfg.train.pollSeconds, cfg.train.timeLimitMinutes], [5, 10]);
         assert.strictEqual(cfg.serviceAccountId, undefined, "no account is created on the local target");
     });
 
-    it("eval: one host, reading the rehearsal's train stack, and phase 4's switch to the best checkpoint", async () => {
+    it("eval: a slice of the twin, reading the rehearsal's train stack, and phase 4's switch to the best checkpoint", async () => {
         const config = evalConfig(
             REPO_ROOT,
-            hosts,
+            plane,
             "http://10.77.0.1:4443",
             repos,
             publicKey,
@@ -368,13 +349,13 @@ describe("the rehearsal's configs (target local) load", () => {
             const cfg = await read("eval", variant, "r1-eval");
             assert.ok(cfg.role === "eval" && cfg.target === "local");
             assert.strictEqual(cfg.eval.trainStack, "organization/tpu-sft/r1-train");
-            assert.strictEqual(cfg.local.hosts.length, 1);
+            assert.deepStrictEqual(cfg.local.slice, plane);
         }
     });
 
     it("the faults' hostile repository path (quotes, $(…), backticks, spaces, non-ASCII) is a valid local path", async () => {
         const hostile = `${work}/it's $(touch /tmp/canary) \`touch /tmp/canary\`; touch /tmp/canary ☃ "q"/MLLM-JAX.git`;
-        const config = trainConfig(REPO_ROOT, hosts, "http://10.77.0.1:4443", repos, publicKey);
+        const config = trainConfig(REPO_ROOT, plane, "http://10.77.0.1:4443", repos, publicKey);
         config["tpu-sft:repos"] = { ...config["tpu-sft:repos"], mllmJax: { ...repos.mllmJax, url: hostile } };
         const cfg = await read("train", config, "r1-train");
         assert.strictEqual(cfg.repos.mllmJax.url, hostile);

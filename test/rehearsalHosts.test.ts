@@ -368,3 +368,117 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (test
         // Nothing may connect to the host addresses any more: without the bridge route they would leave the machine.
     });
 });
+
+describe("the control-plane twin: slices created, preempted, replaced and refused by hosts.sh", function () {
+    this.timeout(300000);
+    let work: string;
+    let state: string;
+    let key: string;
+    let planned: HostsJson;
+    let ran = false;
+    const hostsSh = (...args: string[]) => run("bash", [HOSTS_SH, ...args], 240000);
+    const ssh = (host: string, command: string) =>
+        run("ssh", [
+            "-F",
+            "/dev/null",
+            "-i",
+            key,
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-o",
+            "ConnectTimeout=3",
+            `root@${host}`,
+            command,
+        ]);
+    const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split("\n").pop()!) as T;
+    interface Slice {
+        name: string;
+        instance: string;
+        zone: string;
+        state: string;
+        acceleratorHosts: number;
+        hosts: { host: string; port: number; hostname: string }[];
+    }
+
+    before(async function () {
+        if (typeof process.getuid !== "function" || process.getuid() !== 0) this.skip();
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-rehearsal-twin-"));
+        state = path.join(work, "state");
+        key = path.join(work, "id_ed25519");
+        await mustRun("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "twin-test", "-f", key]);
+        const network = await hostsSh("network", state, `${key}.pub`);
+        ran = true;
+        assert.strictEqual(network.code, 0, network.stderr);
+        planned = lastJson<HostsJson>(network.stdout);
+    });
+
+    after(async function () {
+        if (!ran) return;
+        await hostsSh("down", state, "--purge");
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    it("network makes only the bridge; slice-up starts exactly <count> hosts with a fresh /root and prints the slice", async function () {
+        assert.deepStrictEqual((await hostsSh("slice-state", state, "train")).stdout.trim(), "NOT_FOUND");
+        const up = await hostsSh("slice-up", state, "train", "4", "us-east5-b");
+        assert.strictEqual(up.code, 0, up.stderr);
+        const slice = lastJson<Slice>(up.stdout);
+        assert.deepStrictEqual(
+            [slice.name, slice.zone, slice.state, slice.acceleratorHosts],
+            ["train", "us-east5-b", "READY", 4],
+        );
+        assert.deepStrictEqual(
+            slice.hosts.map((h) => [h.host, h.port, h.hostname]),
+            planned.train.map((h) => [h.host, 22, h.hostname]),
+        );
+        assert.match(slice.instance, /^[0-9a-f]{12}$/);
+        assert.strictEqual((await hostsSh("slice-state", state, "train")).stdout.trim(), "READY");
+        const r = await ssh(slice.hosts[2].host, "hostname; ls -A /root; touch /root/left-behind");
+        assert.strictEqual(r.code, 0, r.stderr);
+        assert.deepStrictEqual(r.stdout.trim().split("\n"), ["t1v-n-rehearsal-train-w-2", ".ssh", ".tpu-standin.env"]);
+        assert.strictEqual((await ssh(planned.eval[0].host, "true")).code === 0, false, "no eval slice yet");
+    });
+
+    it("preempt kills the hosts and records PREEMPTED; a new slice-up is a new machine (empty /root, new host key and instance)", async function () {
+        const before = lastJson<Slice>(fs.readFileSync(path.join(state, "slices", "train.json"), "utf8"));
+        const keyFile = path.join(state, "hosts", "train-w2", "sshd", "ssh_host_ed25519_key.pub");
+        const hostKey = fs.readFileSync(keyFile, "utf8");
+        assert.strictEqual((await hostsSh("preempt", state, "train")).code, 0);
+        assert.strictEqual((await hostsSh("slice-state", state, "train")).stdout.trim(), "PREEMPTED");
+        assert.notStrictEqual((await ssh(before.hosts[2].host, "true")).code, 0, "a preempted host answers no SSH");
+        const again = await hostsSh("slice-up", state, "train", "4", "us-east5-b");
+        assert.strictEqual(again.code, 0, again.stderr);
+        const after = lastJson<Slice>(again.stdout);
+        assert.notStrictEqual(after.instance, before.instance);
+        assert.notStrictEqual(fs.readFileSync(keyFile, "utf8"), hostKey);
+        const r = await ssh(after.hosts[2].host, "ls -A /root");
+        assert.deepStrictEqual(r.stdout.trim().split("\n"), [".ssh", ".tpu-standin.env"]);
+    });
+
+    it("a zone without capacity refuses slice-up with GCP's stockout text; slice-down deletes the slice", async function () {
+        assert.strictEqual((await hostsSh("zone-capacity", state, "us-east1-d", "none")).code, 0);
+        const refused = await hostsSh("slice-up", state, "eval", "1", "us-east1-d");
+        assert.strictEqual(refused.code, 1);
+        assert.ok(
+            refused.stderr.includes(
+                'Error code 8, message: There is no more capacity in the zone "us-east1-d"; you can try in another zone where Cloud TPU Nodes are offered (see https://cloud.google.com/tpu/docs/regions)',
+            ),
+            refused.stderr,
+        );
+        assert.strictEqual((await hostsSh("slice-state", state, "eval")).stdout.trim(), "NOT_FOUND");
+        assert.strictEqual((await hostsSh("zone-capacity", state, "us-east1-d", "ok")).code, 0);
+        const evalUp = await hostsSh("slice-up", state, "eval", "1", "us-east1-d");
+        assert.strictEqual(evalUp.code, 0, evalUp.stderr);
+        assert.strictEqual((await ssh(planned.eval[0].host, "hostname")).stdout.trim(), "t1v-n-rehearsal-eval-w-0");
+        assert.strictEqual((await hostsSh("slice-down", state, "train")).code, 0);
+        assert.strictEqual((await hostsSh("slice-state", state, "train")).stdout.trim(), "NOT_FOUND");
+        assert.ok(!fs.existsSync(`/run/netns/${planned.world}-train-w0`), "the train hosts' namespaces are gone");
+        assert.strictEqual((await ssh(planned.eval[0].host, "true")).code, 0, "the eval slice is untouched");
+    });
+});

@@ -47,6 +47,15 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Alive and not a zombie (an orphan waits for this machine's PID 1 to reap it, which can take seconds). */
+function running(pid: number): boolean {
+    try {
+        return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+        return false;
+    }
+}
+
 function alive(pid: number): boolean {
     try {
         process.kill(pid, 0);
@@ -78,6 +87,8 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
             STANDIN_COORDINATOR_PORT: String(port),
             STANDIN_STEP_SECONDS: "0.2",
             STANDIN_RENDEZVOUS_SECONDS: "20",
+            // Where test/fixtures/fake-gcloud keeps gs:// objects (only the slice-signal test puts it on PATH).
+            FAKE_GCS_ROOT: path.join(work, "fake-gcs"),
         };
     }
 
@@ -584,6 +595,113 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         assert.match(r.stderr, /the train process \d+ is gone without an exit code: it died or the VM was preempted/);
         assert.ok(Date.now() - killedAt < 6000, `reported after ${Date.now() - killedAt} ms`);
         await all(() => waitFor(runId)).catch(() => undefined);
+    });
+
+    it("one slice, one fate: a worker exits 1 while its peers hang; every wait ends within two polls, the peers' jobs are stopped, and each names the worker", async () => {
+        const runId = "office-abababababab";
+        const signalUri = `gs://bucket/prefix/office/attempts/${runId}/`;
+        const fakeGcloud = path.join(REPO_ROOT, "test/fixtures/fake-gcloud");
+        const pollSeconds = 2;
+        const faults = (w: number) => path.join(home(w), ".standin-faults.env");
+        // Worker 2 crashes at step 2; worker 0's coordinator tells nobody, so the others block at the barrier.
+        fs.writeFileSync(faults(2), "FAIL_WORKER=2\nFAIL_CODE=1\nFAIL_AT_STEP=2\n");
+        fs.writeFileSync(faults(0), "PEER_FAILURE=hang\n");
+        const waitOn = (w: number) =>
+            runIn(
+                home(w),
+                waitFor(runId, {
+                    timing: { timeLimitMinutes: 2, pollSeconds, progressSeconds: 1, graceSeconds: 1 },
+                    slice: { worker: w, signalUri },
+                }),
+                { w, path: fakeGcloud },
+            );
+        try {
+            (await all(() => launchCommand(job(runId)))).forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
+            const ended: number[] = [];
+            const waits = await Promise.all(
+                Array.from({ length: WORKERS }, (_, w) =>
+                    waitOn(w).then((r) => {
+                        ended[w] = Date.now() / 1000;
+                        return r;
+                    }),
+                ),
+            );
+            const runDir = (w: number) => path.join(home(w), "tpu-sft-runs", runId);
+            const failedAt = Number(fs.readFileSync(path.join(runDir(2), "finished_at"), "utf8"));
+            assert.deepStrictEqual(
+                waits.map((r) => r.code),
+                [1, 1, 1, 1],
+            );
+            assert.match(
+                waits[2].stderr,
+                /ERROR: worker \S+: the train job exited with code 1 \(attempt 1, log \S+\/w2\/tpu-sft-runs\/office-abababababab\/train\.log\)/,
+            );
+            assert.match(
+                waits[2].stderr,
+                /told the other workers: gs:\/\/bucket\/prefix\/office\/attempts\/office-abababababab\/1\/failed-w2\.json/,
+            );
+            const marker = JSON.parse(
+                fs.readFileSync(
+                    path.join(work, "fake-gcs", "bucket/prefix/office/attempts", runId, "1/failed-w2.json"),
+                    "utf8",
+                ),
+            );
+            assert.deepStrictEqual(
+                {
+                    worker: marker.worker,
+                    attempt: marker.attempt,
+                    exitCode: marker.exitCode,
+                    failedAt: marker.failedAt,
+                },
+                { worker: 2, attempt: 1, exitCode: 1, failedAt },
+            );
+            assert.match(marker.logTail, /injected fault: worker 2 exiting with code 1 at step 2/);
+            // The peers hang until one of them is stopped; stopping one (worker 0 hosts the coordinator) may make the
+            // others' jobs fail on their own first. Either way each wait names worker 2 as the first failure.
+            const stopped = [0, 1, 3].filter((w) => waits[w].stderr.includes("stopped its train job"));
+            assert.ok(stopped.length >= 1, "the hanging peers are stopped, not left to the time limit");
+            for (const w of [0, 1, 3]) {
+                const pid = Number(fs.readFileSync(path.join(runDir(w), "pid"), "utf8"));
+                assert.ok(!running(pid), `worker ${w}'s job (pid ${pid}) is stopped`);
+                if (stopped.includes(w)) {
+                    assert.ok(
+                        waits[w].stderr.includes(
+                            `ERROR: worker ${HOST}: stopped its train job (attempt 1) because worker 2 (${HOST}) failed first: the train job exited with code 1, exit code 1.`,
+                        ),
+                        waits[w].stderr,
+                    );
+                    assert.match(
+                        waits[w].stderr,
+                        /injected fault: worker 2 exiting with code 1 at step 2/,
+                        "the peer's log tail",
+                    );
+                    assert.ok(
+                        !fs.existsSync(path.join(runDir(w), "exit")),
+                        `worker ${w}'s job was stopped, not finished`,
+                    );
+                } else {
+                    assert.ok(
+                        waits[w].stderr.includes(
+                            `ERROR: worker ${HOST}: the train job exited with code 1, after worker 2 (${HOST}) failed first: the train job exited with code 1, exit code 1 (attempt 1,`,
+                        ),
+                        waits[w].stderr,
+                    );
+                }
+            }
+            // Noticed on worker 2 within about a second; the peers within one more poll interval.
+            const latest = Math.max(...ended) - failedAt;
+            assert.ok(latest <= 2 * pollSeconds + 1.5, `the last wait ended ${latest.toFixed(1)} s after the failure`);
+        } finally {
+            fs.rmSync(faults(0), { force: true });
+            fs.rmSync(faults(2), { force: true });
+        }
+        // The next `pulumi up` relaunches every worker, the stopped ones included, and the new attempt completes.
+        const retried = await Promise.all(Array.from({ length: WORKERS }, (_, w) => waitOn(w)));
+        retried.forEach((r) => assert.strictEqual(r.code, 0, r.stderr));
+        assert.deepStrictEqual(
+            retried.map((r) => parseStepResult("wait", r.stdout, waitResult).attempt),
+            [2, 2, 2, 2],
+        );
     });
 
     it("launch stops only this program's leftover jobs: a foreign process in the checkout survives, and an unheld TPU lock is removed", async () => {

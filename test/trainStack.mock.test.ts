@@ -363,3 +363,32 @@ describe("train stack under mocks, when a worker's address leads to another mach
         );
     });
 });
+
+describe("train stack under mocks, when the TPU VM was preempted", function () {
+    this.timeout(30000);
+
+    it("fails before any step dials a worker, saying so and naming the recovery commands", async () => {
+        const mocks = new StackMocks();
+        mocks.vmState = "PREEMPTED";
+        await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
+        pulumi.runtime.setAllConfig(
+            {
+                ...asPulumiConfig(stackFileValues("train")),
+                "gcp:project": "my-proj",
+                "tpu-sft:wandbApiKey": WANDB_CANARY,
+            },
+            ["tpu-sft:wandbApiKey"],
+        );
+        const { readStackConfig } = await import("../components/config/readStackConfig");
+        const { provisionSlice } = await import("../components/slice");
+        const { config, secrets } = readStackConfig();
+        const slice = provisionSlice(config, secrets);
+        const addresses = slice.hosts.addresses as unknown as { promise(): Promise<unknown> };
+        await assert.rejects(
+            addresses.promise(),
+            /^Error: slice mllm-jax-v6e-16-sft was preempted: its hosts are gone and it cannot be restarted, only replaced\. Recover with `npm run supervise -- --stack train` \(replaces the slice, bootstraps the fresh hosts and relaunches unfinished runs\), or by hand: `pulumi up --replace 'urn:pulumi:train::tpu-sft::tpu-sft:tpu:TpuVm\$gcp:tpu\/v2Vm:V2Vm::tpu-vm' --stack train`\.$/,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        assert.deepStrictEqual(mocks.ofType("command:remote:Command"), []);
+    });
+});

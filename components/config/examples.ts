@@ -85,6 +85,8 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
     "local.hosts[].host": "10.0.0.2",
     "local.hosts[].port": "22",
     "local.storageEndpoint": "http://10.0.0.1:4443",
+    "local.slice.control": "/work/tpu-sft/test/rehearsal/hosts.sh",
+    "local.slice.stateDir": "/tmp/rehearsal/hosts",
 };
 
 /** The EXAMPLES key of a path: indexes become `[]`, keys of maps (labels, checkpoints) become `*`. */

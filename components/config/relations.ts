@@ -99,6 +99,18 @@ function checkSectionsForRoleAndTarget(c: Checker, role: string | undefined, tar
             c.fix.set(["local", "hosts", 0, "host"], "10.0.0.2"),
         );
     }
+    const local = c.at(["local"]) as Record<string, unknown> | undefined;
+    if (target === "local" && local !== undefined && (local.hosts === undefined) === (local.slice === undefined)) {
+        c.add(
+            ["local"],
+            local.hosts === undefined
+                ? "must name either local.hosts (fixed hosts) or local.slice (the control-plane twin)"
+                : "names both local.hosts and local.slice; the slice's hosts come from its control plane",
+            local.hosts === undefined
+                ? c.fix.set(["local", "hosts", 0, "host"], "10.0.0.2")
+                : c.fix.rm(["local", "hosts"]),
+        );
+    }
     if (target === "gcp" && c.at(["local"]) !== undefined) {
         c.add(["local"], "is only read when target is local, and this stack's target is gcp", c.fix.rmKey("local"));
     }

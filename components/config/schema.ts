@@ -391,11 +391,24 @@ export const evalFields = {
 };
 export const evalSchema = z.strictObject(evalFields);
 
+/** An absolute path without shell-special characters (the rehearsal's control plane and its state dir). */
+const absolutePath = text((value) =>
+    /^\/[A-Za-z0-9._/-]*$/.test(value) ? undefined : "must be an absolute path of letters, digits and . _ / -",
+);
+
 export const localSchema = z.strictObject({
-    /** One entry per worker, in worker order. */
+    /**
+     * Fixed hosts, one entry per worker, in worker order (nothing is created or deleted). Either this or `slice`.
+     */
     hosts: z
         .array(z.strictObject({ host: text(checkHost), port: intish(1, 65535).default(22) }))
-        .min(1, "must list at least one host"),
+        .min(1, "must list at least one host")
+        .optional(),
+    /**
+     * The twin of the TPU control plane (the rehearsal): the slice is created and deleted by `<control> slice-up|
+     * slice-down <stateDir> <name> <hosts> <zone>`, which start and stop namespaced hosts with a fresh /root.
+     */
+    slice: z.strictObject({ control: absolutePath, stateDir: absolutePath }).optional(),
     /** The GCS-compatible endpoint the hosts and this program use instead of storage.googleapis.com. */
     storageEndpoint: text((value) => {
         if (!URL.canParse(value)) return "must be an http:// or https:// URL";

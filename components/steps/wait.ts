@@ -26,6 +26,18 @@ export interface WaitInputs extends JobInputs {
     readonly requireWandb?: boolean;
     /** The host's hard limit; by default the job's time limit plus WAIT_SLACK_SECONDS and a poll and grace. */
     readonly limitSeconds?: number;
+    /**
+     * One slice, one fate (multi-host jobs): this worker's index and the bucket folder where the workers of a run
+     * signal failures to each other (`gs://<bucket>/<prefix>/<run>/attempts/<runId>/`). A failing worker writes
+     * `<attempt>/failed-w<index>.json` there; every wait looks once per poll interval and stops its own job when a
+     * peer has failed. Absent on a single host.
+     */
+    readonly slice?: SliceSignal;
+}
+
+export interface SliceSignal {
+    readonly worker: number;
+    readonly signalUri: string;
 }
 
 /** Log lines a failure message carries. */
@@ -53,9 +65,22 @@ export function waitCommand(inputs: WaitInputs): string {
             TAIL_LINES: String(FAILURE_TAIL_LINES),
             LOG_URI: inputs.logUri,
             ...(inputs.requireWandb ? { REQUIRE_WANDB: "1" } : {}),
+            ...(inputs.slice ? sliceEnv(inputs.slice) : {}),
         },
         inputs.limitSeconds ?? waitLimitSeconds(timing),
     );
+}
+
+function sliceEnv(slice: SliceSignal): Record<string, string> {
+    if (!/^gs:\/\/[a-z0-9][a-z0-9._-]*\/(?:[^\s]+\/)?$/.test(slice.signalUri)) {
+        throw new Error(
+            `wait.slice.signalUri must be a gs://<bucket>/<folder>/ URI ending in "/"; got ${JSON.stringify(slice.signalUri)} (a bug in the caller)`,
+        );
+    }
+    return {
+        WORKER_INDEX: String(assertInteger("wait.slice.worker", slice.worker, 0, 4095)),
+        SIGNAL_URI: slice.signalUri,
+    };
 }
 
 export const waitResult = z.object({

@@ -251,6 +251,35 @@ describe_pids() {
     printf '%s' "${described[*]}"
 }
 
+# group_running PGID: a process of the group is alive (a zombie waiting to be reaped does not count).
+group_running() {
+    local p state
+    for p in $(pgrep -g "$1" 2>/dev/null || true); do
+        state="$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d' ' -f1 || true)"
+        if [[ -n "$state" && "$state" != Z ]]; then return 0; fi
+    done
+    return 1
+}
+
+# stop_job: stop this run's job on this worker (its whole process group: the job was started with setsid, so
+# its pid is its group's id), SIGTERM first, SIGKILL after STOP_GRACE_SECONDS (default 10). Prints nothing;
+# returns once no process of the group is left. A job that is not running is left as it is.
+stop_job() {
+    local pid
+    pid="$(cat "$RUN_DIR/pid" 2>/dev/null || true)"
+    pid_alive "$pid" || return 0
+    kill -TERM -- "-$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + ${STOP_GRACE_SECONDS:-10}))
+    while group_running "$pid"; do
+        if ((SECONDS >= deadline)); then
+            kill -KILL -- "-$pid" 2>/dev/null || true
+            sleep 0.2
+            break
+        fi
+        sleep 0.2
+    done
+}
+
 # libtpu allows one owner per TPU and leaves this file behind when its owner dies.
 LIBTPU_LOCK=/tmp/libtpu_lockfile
 
@@ -316,7 +345,7 @@ start_job() {
         local keep="$RUN_DIR/attempt-$previous"
         mkdir -p "$keep"
         local f
-        for f in pid exit train.log started_at finished_at reported rejected; do
+        for f in pid exit train.log started_at finished_at reported rejected stopped; do
             if [[ -e "$RUN_DIR/$f" ]]; then mv "$RUN_DIR/$f" "$keep/$f"; fi
         done
         log "kept attempt $previous in $keep"

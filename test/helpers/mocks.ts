@@ -65,6 +65,8 @@ export class StackMocks implements pulumi.runtime.Mocks {
     evalAnswers: EvalAnswers | undefined;
     /** The hostname worker i reports to identify; a TPU VM worker's name by default. */
     hostnameOf: (worker: number) => string = (worker) => `t1v-n-mock-w-${worker}`;
+    /** The TPU node's state as the provider reads it (PREEMPTED after a spot preemption and a refresh). */
+    vmState = "READY";
     constructor(
         private readonly holder = 2,
         private readonly workers = 4,
@@ -83,7 +85,7 @@ export class StackMocks implements pulumi.runtime.Mocks {
                 state.email = `${args.inputs.accountId}@${args.inputs.project}.iam.gserviceaccount.com`;
                 break;
             case "gcp:tpu/v2Vm:V2Vm":
-                state.state = "READY";
+                state.state = this.vmState;
                 state.networkEndpoints = Array.from({ length: this.workers }, (_, i) => ({
                     ipAddress: `10.0.0.${i + 2}`,
                     port: 8470,

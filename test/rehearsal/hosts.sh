@@ -26,6 +26,19 @@
 #   hosts.sh start-sshd <state-dir> <name>  start it again
 #   hosts.sh cut-net <state-dir> <name>     link down the host's veth (a network partition: no reset, no route)
 #   hosts.sh restore-net <state-dir> <name> link it up again
+# The twin of the TPU control plane (a slice is created and deleted by Pulumi through these; components/localSlice.ts):
+#   hosts.sh network <state-dir> <pubkey-file>          the bridge only, no host; prints hosts.json (the hosts that
+#                                                       slices of REHEARSAL_TRAIN_HOSTS and 1 eval host would have)
+#   hosts.sh slice-up <state-dir> <slice> <count> <zone>  create slice <slice> (train or eval) with <count> hosts, each
+#                                                       with a fresh /root and a new host key, like a new TPU VM; prints
+#                                                       {"name","instance","zone","state","hosts":[{host,port,hostname}]}.
+#                                                       Fails with GCP's stockout error in a zone set to capacity none
+#   hosts.sh slice-down <state-dir> <slice>             delete it: its hosts' processes and namespaces (their /root stays
+#                                                       on disk until the next slice-up, for inspection)
+#   hosts.sh slice-state <state-dir> <slice>            READY, PREEMPTED or NOT_FOUND (as `gcloud … tpu-vm describe
+#                                                       --format='value(state)'` would say)
+#   hosts.sh preempt <state-dir> <slice>                kill the slice's hosts and record PREEMPTED (a spot preemption)
+#   hosts.sh zone-capacity <state-dir> <zone> none|ok   make slice-up in <zone> fail for lack of capacity, or not
 # <name> is one of train-w0 … train-w<N-1> and eval-w0 (the "name" field of hosts.json).
 #
 # Environment:
@@ -62,7 +75,7 @@ usage() {
 # --- the host table ---------------------------------------------------------------------------------------
 
 # Everything about a host follows from its name, so down/status/cut-net need no state file.
-host_role() { case "$1" in train-w[0-9] | train-w1[0-5]) echo train ;; eval-w0) echo eval ;; *) return 1 ;; esac; }
+host_role() { case "$1" in train-w[0-9] | train-w1[0-5]) echo train ;; eval-w[0-9] | eval-w1[0-5]) echo eval ;; *) return 1 ;; esac; }
 host_index() { echo "${1##*-w}"; }
 host_ns() { echo "$PREFIX-$1"; }                                                 # e.g. ts1f2e3-train-w0
 host_veth() { echo "$PREFIX-v$(host_role "$1" | cut -c1)$(host_index "$1")"; } # root-side end: ts1f2e3-vt0
@@ -648,6 +661,157 @@ cmd_net() {
     note "$veth ($3) is $1"
 }
 
+# --- the control-plane twin: slices ---------------------------------------------------------------------------
+
+slice_file() { echo "$STATE/slices/$1.json"; }
+
+check_slice_name() { [[ "$1" == train || "$1" == eval ]] || die "unknown slice '$1' (train or eval)"; }
+
+check_zone() { [[ "$1" =~ ^[a-z]+-[a-z]+[0-9]-[a-z]$ ]] || die "zone '$1' is not a zone name like us-east5-b"; }
+
+# The hosts of a slice as they exist now (by namespace), in worker order.
+slice_hosts_alive() {
+    local ns
+    for ns in $(our_netns); do
+        case "$ns" in "$PREFIX-$1-w"*) echo "${ns#"$PREFIX-"}" ;; esac
+    done | sort -t w -k2 -n
+}
+
+kill_slice_hosts() {
+    local name ns
+    for name in $(slice_hosts_alive "$1"); do
+        ns="$(host_ns "$name")"
+        kill_ns_processes "$ns" || true
+        ip netns del "$ns" 2>/dev/null || note "could not delete netns $ns"
+        rm -f "$(host_dir "$name")/sshd/sshd.pid" "$(host_dir "$name")/init.pid" "$(host_dir "$name")/init.ready"
+    done
+    wait_reaped
+}
+
+# The world's bridge must exist (hosts.sh network or up); NET comes from it.
+load_net() {
+    link_exists "$BRIDGE" || die "no bridge $BRIDGE for this world: run hosts.sh network first"
+    NET="$(ip -4 -o addr show dev "$BRIDGE" | awk '{split($4, a, "/"); split(a[1], b, "."); print b[1] "." b[2] "." b[3]; exit}')"
+    [[ -n "$NET" ]] || die "bridge $BRIDGE has no IPv4 address"
+}
+
+cmd_network() {
+    (($# == 2)) || usage
+    local pubkey="$2"
+    require_root
+    [[ -r "$pubkey" && -s "$pubkey" ]] || die "public key file '$pubkey' is missing or empty"
+    resolve_state_dir "$1" 1
+    take_lock
+    load_world 1
+    ensure_packages
+    if [[ -n "$(our_netns)$(our_links)" ]]; then teardown || die "could not remove the existing hosts"; fi
+    parse_subnet
+    subnet_free "$NET" || die "subnet $NET.0/24 overlaps an existing route; set REHEARSAL_SUBNET to a free /24"
+    : >"$STATE/.tpusft-rehearsal"
+    mkdir -p "$STATE/hosts" "$STATE/slices" "$STATE/zones"
+    rm -f "$STATE"/slices/*.json "$STATE"/zones/*
+    cp "$pubkey" "$STATE/authorized_key"
+    printf '%s' "$INIT_PROGRAM" >"$STATE/hosts/init.sh"
+    create_network
+    hosts_json >"$STATE/hosts.json"
+    note "network: bridge $BRIDGE at $NET.1; no host yet (slice-up creates them)"
+    cat "$STATE/hosts.json"
+}
+
+cmd_slice_up() {
+    (($# == 4)) || usage
+    local slice="$2" count="$3" zone="$4"
+    require_root
+    resolve_state_dir "$1" 0
+    load_world 0
+    check_slice_name "$slice"
+    check_zone "$zone"
+    if ! [[ "$count" =~ ^[0-9]+$ ]] || ((count < 1 || count > 16)); then die "host count '$count' must be 1 to 16"; fi
+    take_lock
+    load_net
+    if [[ "$(cat "$STATE/zones/$zone" 2>/dev/null || true)" == none ]]; then
+        # What the TPU API answers in a stockout (Terraform's google provider prints it this way).
+        die "Error waiting to create Node: Error waiting for Creating Node: Error code 8, message: There is no more capacity in the zone \"$zone\"; you can try in another zone where Cloud TPU Nodes are offered (see https://cloud.google.com/tpu/docs/regions)"
+    fi
+    local started=$SECONDS name i
+    # A leftover of an earlier instance (a preempted one) goes first, as GCP needs the node deleted first.
+    kill_slice_hosts "$slice"
+    NAMES=()
+    for ((i = 0; i < count; i++)); do NAMES+=("$slice-w$i"); done
+    trap 'rc=$?; if ((rc != 0)); then note "slice-up failed; removing its hosts"; kill_slice_hosts "$slice"; fi' EXIT
+    for name in "${NAMES[@]}"; do
+        # A new VM: an empty /root and a new host key.
+        rm -rf "$(host_dir "$name")/root" "$(host_dir "$name")/sshd/ssh_host_ed25519_key" "$(host_dir "$name")/sshd/ssh_host_ed25519_key.pub"
+        write_host_files "$name" "$STATE/authorized_key"
+    done
+    for name in "${NAMES[@]}"; do
+        create_host_network "$name"
+        start_host_init "$name"
+        start_sshd "$name"
+    done
+    wait_for_sshd "${NAMES[@]}"
+    trap - EXIT
+    local instance hosts="" sep=""
+    instance="$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+    for name in "${NAMES[@]}"; do
+        hosts+="$sep{\"host\": \"$(host_ip "$name")\", \"port\": 22, \"hostname\": \"$(host_hostname "$name")\"}"
+        sep=", "
+    done
+    printf '{"name": "%s", "instance": "%s", "zone": "%s", "state": "READY", "acceleratorHosts": %s, "createdAt": %s, "hosts": [%s]}\n' \
+        "$slice" "$instance" "$zone" "$count" "$(date +%s)" "$hosts" >"$(slice_file "$slice")"
+    note "slice-up: $slice ($count hosts in $zone) in $((SECONDS - started)) s"
+    cat "$(slice_file "$slice")"
+}
+
+cmd_slice_down() {
+    (($# == 2)) || usage
+    require_root
+    resolve_state_dir "$1" 0
+    if [[ ! -f "$STATE/world-id" ]]; then note "slice-down: no world under $STATE; nothing to delete"; return 0; fi
+    load_world 0
+    check_slice_name "$2"
+    take_lock
+    kill_slice_hosts "$2"
+    rm -f "$(slice_file "$2")"
+    note "slice-down: $2 deleted"
+}
+
+cmd_slice_state() {
+    (($# == 2)) || usage
+    resolve_state_dir "$1" 0
+    check_slice_name "$2"
+    local file
+    file="$(slice_file "$2")"
+    if [[ ! -f "$file" ]]; then echo NOT_FOUND; return 0; fi
+    python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["state"])' "$file"
+}
+
+cmd_preempt() {
+    (($# == 2)) || usage
+    require_root
+    resolve_state_dir "$1" 0
+    load_world 0
+    check_slice_name "$2"
+    take_lock
+    local file
+    file="$(slice_file "$2")"
+    [[ -f "$file" ]] || die "slice $2 does not exist"
+    kill_slice_hosts "$2"
+    python3 -c 'import json, sys
+p = sys.argv[1]; d = json.load(open(p)); d["state"] = "PREEMPTED"; open(p, "w").write(json.dumps(d) + "\n")' "$file"
+    note "preempt: slice $2 is PREEMPTED (its hosts are gone)"
+}
+
+cmd_zone_capacity() {
+    (($# == 3)) || usage
+    resolve_state_dir "$1" 0
+    check_zone "$2"
+    case "$3" in none | ok) ;; *) usage ;; esac
+    mkdir -p "$STATE/zones"
+    if [[ "$3" == none ]]; then echo none >"$STATE/zones/$2"; else rm -f "$STATE/zones/$2"; fi
+    note "zone-capacity: $2 $3"
+}
+
 main() {
     (($# >= 1)) || usage
     local cmd="$1"
@@ -660,6 +824,12 @@ main() {
         start-sshd) cmd_start_sshd "$@" ;;
         cut-net) cmd_net down "$@" ;;
         restore-net) cmd_net up "$@" ;;
+        network) cmd_network "$@" ;;
+        slice-up) cmd_slice_up "$@" ;;
+        slice-down) cmd_slice_down "$@" ;;
+        slice-state) cmd_slice_state "$@" ;;
+        preempt) cmd_preempt "$@" ;;
+        zone-capacity) cmd_zone_capacity "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;
     esac

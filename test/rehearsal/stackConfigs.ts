@@ -34,26 +34,37 @@ function load(root: string, stack: "train" | "eval"): Config {
     return (yaml.load(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Config }).config;
 }
 
-function localise(
-    config: Config,
-    hosts: { host: string; port: number }[],
-    endpoint: string,
-    repos: Repos,
-    publicKey: string,
-): void {
+/** The control-plane twin the stacks create their slices through (test/rehearsal/hosts.sh and its state dir). */
+export interface ControlPlane {
+    readonly control: string;
+    readonly stateDir: string;
+}
+
+function localise(config: Config, plane: ControlPlane, endpoint: string, repos: Repos, publicKey: string): void {
     config["gcp:project"] = "rehearsal";
     config["tpu-sft:target"] = "local";
-    config["tpu-sft:local"] = { hosts: hosts.map((h) => ({ host: h.host, port: h.port })), storageEndpoint: endpoint };
+    config["tpu-sft:local"] = {
+        slice: { control: plane.control, stateDir: plane.stateDir },
+        storageEndpoint: endpoint,
+    };
     config["tpu-sft:repos"] = repos;
     config["tpu-sft:env"] = { ...config["tpu-sft:env"], mode: "system-python" };
     config["tpu-sft:ssh"] = { ...config["tpu-sft:ssh"], publicKey, dialErrorLimit: 5, perDialTimeoutSeconds: 5 };
 }
 
-export function trainConfig(root: string, hosts: HostsJson, endpoint: string, repos: Repos, publicKey: string): Config {
+export function trainConfig(
+    root: string,
+    plane: ControlPlane,
+    endpoint: string,
+    repos: Repos,
+    publicKey: string,
+): Config {
     const config = load(root, "train");
-    localise(config, hosts.train, endpoint, repos, publicKey);
+    localise(config, plane, endpoint, repos, publicKey);
     const train = config["tpu-sft:train"];
-    config["tpu-sft:train"] = { ...train, pollSeconds: 1, progressSeconds: 2, graceSeconds: 2, timeLimitMinutes: 10 };
+    // pollSeconds is how often each worker's wait looks for its peers' failure markers in the bucket (one gcloud
+    // call, ~0.8 s of CPU); the job itself is polled every second whatever it says.
+    config["tpu-sft:train"] = { ...train, pollSeconds: 5, progressSeconds: 2, graceSeconds: 2, timeLimitMinutes: 10 };
     // Industrial hands off both kinds, so the rehearsal can later switch an eval run to the other one.
     config["tpu-sft:train"].runs = train.runs.map((r: Config) =>
         r.name === "industrial" ? { ...r, checkpoints: ["best", "last"] } : r,
@@ -63,14 +74,14 @@ export function trainConfig(root: string, hosts: HostsJson, endpoint: string, re
 
 export function evalConfig(
     root: string,
-    hosts: HostsJson,
+    plane: ControlPlane,
     endpoint: string,
     repos: Repos,
     publicKey: string,
     trainStack: string,
 ): Config {
     const config = load(root, "eval");
-    localise(config, hosts.eval, endpoint, repos, publicKey);
+    localise(config, plane, endpoint, repos, publicKey);
     config["tpu-sft:eval"] = {
         ...config["tpu-sft:eval"],
         trainStack,

@@ -89,8 +89,11 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
             .pop()!,
     ) as Repos;
     await run("bash", [hostsScript, "down", hostsDir], { env });
+    // The bridge only: each stack's slice creates its hosts (hosts.sh slice-up, through the program's LocalSlice).
     const hosts = JSON.parse(
-        (await mustRun("hosts.sh up", "bash", [hostsScript, "up", hostsDir, `${keyFile}.pub`], { env })).stdout
+        (
+            await mustRun("hosts.sh network", "bash", [hostsScript, "network", hostsDir, `${keyFile}.pub`], { env })
+        ).stdout
             .trim()
             .split("\n")
             .pop()!,
@@ -106,8 +109,9 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
         train: path.join(work, `Pulumi.${prefix}-train.yaml`),
         eval: path.join(work, `Pulumi.${prefix}-eval.yaml`),
     };
-    const train = trainConfig(ROOT, hosts, emulator.endpoint, repos, publicKey);
-    const evaluated = evalConfig(ROOT, hosts, emulator.endpoint, repos, publicKey, stacks.train);
+    const plane = { control: hostsScript, stateDir: hostsDir };
+    const train = trainConfig(ROOT, plane, emulator.endpoint, repos, publicKey);
+    const evaluated = evalConfig(ROOT, plane, emulator.endpoint, repos, publicKey, stacks.train);
     writeConfig(files.train, train);
     writeConfig(files.eval, evaluated);
     // `pulumi stack init` leaves Pulumi.<stack>.yaml in the project; the world's configs live in its temp dir.

@@ -89,10 +89,14 @@ const workerFails: FaultCase = {
                 mllmJax: { ...ctx.world.repos.mllmJax, url: path.join(dir, "MLLM-JAX.git") },
             },
         });
-        fs.writeFileSync(ctx.faultFile(ctx.trainHost(2)), "FAIL_WORKER=2\nFAIL_CODE=3\nFAIL_AT_STEP=2\n");
     },
     async expect(ctx) {
-        const failed = await ctx.up("train");
+        // The slice's hosts (with a fresh /root) exist only once this up has created them: the fault goes onto
+        // worker 2 as soon as the slice is READY, seconds before bootstrap and launch.
+        const upping = ctx.up("train");
+        const created = await pollFor(120, () => ctx.sliceRecord("train"));
+        if (created) fs.writeFileSync(ctx.faultFile(ctx.trainHost(2)), "FAIL_WORKER=2\nFAIL_CODE=3\nFAIL_AT_STEP=2\n");
+        const failed = await upping;
         const text = failed.stdout + failed.stderr;
         const msgpacks = (await listObjects(ctx.world.endpoint, BUCKET)).filter((o) => o.name.endsWith(".msgpack"));
         const worker = /t1v-n-rehearsal-train-w-2\b[^\n]*\bexit(ed)? (with )?code 3\b/;
@@ -482,6 +486,192 @@ const resumeAfterDrop: FaultCase = {
     },
 };
 
+const TRAIN_POLL_SECONDS = 5; // test/rehearsal/stackConfigs.ts: how often a wait looks for its peers' markers
+/** A peer's wait lists the markers and reads the first one with two gcloud calls (~1 s each on this machine). */
+const GCLOUD_SLACK_SECONDS = 3;
+
+let restorePeers: (() => void) | undefined;
+const peersHang: FaultCase = {
+    name: "one worker exits 1 while its peers hang",
+    async inject(ctx) {
+        restorePeers = ctx.tuneStandin("STANDIN_STEP_SECONDS=2\n");
+        fs.writeFileSync(ctx.faultFile(ctx.trainHost(2)), "FAIL_WORKER=2\nFAIL_CODE=1\nFAIL_AT_STEP=2\n");
+        // Worker 0 hosts the coordinator: with this switch it tells nobody, and the others block at the barrier.
+        fs.writeFileSync(ctx.faultFile(ctx.trainHost(0)), "PEER_FAILURE=hang\n");
+        const config = clone(ctx.memo.trainConfig) as TrainConfig;
+        // A run id no earlier case has used, so the run launches.
+        config["tpu-sft:train"].runs[0].checkpoints = ["last", "best"];
+        ctx.writeTrainConfig(config);
+    },
+    async expect(ctx) {
+        const since = Date.now() / 1000;
+        const failed = await ctx.up("train");
+        const text = failed.stdout + failed.stderr;
+        const dirOf = (w: number) => {
+            const runs = path.join(ctx.world.hostRoot(ctx.trainHost(w)), "tpu-sft-runs");
+            return fs
+                .readdirSync(runs)
+                .map((d) => path.join(runs, d))
+                .find((d) => d.includes("/office-") && fs.statSync(path.join(d, "started_at")).mtimeMs / 1000 >= since);
+        };
+        const failedDir = dirOf(2);
+        const failedAt = failedDir ? Number(fs.readFileSync(path.join(failedDir, "finished_at"), "utf8")) : NaN;
+        const peers = [0, 1, 3].map((w) => {
+            const dir = dirOf(w);
+            // A peer's job is either stopped by its wait, or fails on its own once a stopped peer is gone.
+            const stopped = dir ? path.join(dir, "stopped") : "";
+            const ended = stopped && fs.existsSync(stopped) ? fs.statSync(stopped).mtimeMs / 1000 : NaN;
+            const finished = dir ? path.join(dir, "finished_at") : "";
+            return {
+                w,
+                how: Number.isNaN(ended) ? "failed" : "stopped",
+                endedAfter:
+                    (Number.isNaN(ended) && finished && fs.existsSync(finished)
+                        ? Number(fs.readFileSync(finished, "utf8"))
+                        : ended) - failedAt,
+                pid: dir ? fs.readFileSync(path.join(dir, "pid"), "utf8").trim() : "0",
+                names: new RegExp(
+                    `worker t1v-n-rehearsal-train-w-${w}: [^\\n]*worker 2 \\(t1v-n-rehearsal-train-w-2\\) failed first: the train job exited with code 1`,
+                ).test(text),
+            };
+        });
+        const alive: string[] = [];
+        for (const p of peers) {
+            const r = await ctx.world.ssh(
+                ctx.trainAddress(p.w),
+                `kill -0 ${p.pid} 2>/dev/null && echo alive || echo gone`,
+            );
+            if (r.stdout.trim() !== "gone") alive.push(`w${p.w}`);
+        }
+        const latest = Math.max(...peers.map((p) => p.endedAfter));
+        return [
+            {
+                name: "one worker exits 1 while its peers hang",
+                expected: `the attempt ends on every worker within two polls (${2 * TRAIN_POLL_SECONDS} s, plus ${GCLOUD_SLACK_SECONDS} s for gcloud), the peers' jobs are stopped, the error names worker 2 and exit code 1`,
+                ok:
+                    failed.code !== 0 &&
+                    /t1v-n-rehearsal-train-w-2\b[^\n]*exited with code 1\b/.test(text) &&
+                    peers.every((p) => p.names) &&
+                    peers.some((p) => p.how === "stopped") &&
+                    latest <= 2 * TRAIN_POLL_SECONDS + GCLOUD_SLACK_SECONDS &&
+                    alive.length === 0,
+                observed: `exit ${failed.code} after ${failed.seconds.toFixed(0)} s; after worker 2 failed: ${peers.map((p) => `w${p.w} ${p.how} +${p.endedAfter.toFixed(1)} s${p.names ? " naming worker 2" : ""}`).join(", ")}; peer jobs still alive: ${alive.join(",") || "none"}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        fs.rmSync(ctx.faultFile(ctx.trainHost(2)), { force: true });
+        fs.rmSync(ctx.faultFile(ctx.trainHost(0)), { force: true });
+        restorePeers?.();
+    },
+};
+
+const preemptedSlice: FaultCase = {
+    name: "plain pulumi up on a preempted slice",
+    async inject(ctx) {
+        await ctx.hostsSh("preempt", ctx.world.hostsDir, "train");
+    },
+    async expect(ctx) {
+        const preempted = await ctx.up("train");
+        const text = preempted.stdout + preempted.stderr;
+        const recovery = new RegExp(
+            `npm run supervise -- --stack \\S+[^\\n]*pulumi up --replace '${literal(ctx.sliceUrn("train"))}'`,
+        );
+        return [
+            {
+                name: "plain up on a preempted slice",
+                expected: "fails within 60 s saying the slice was preempted and naming the recovery commands",
+                ok: preempted.code !== 0 && preempted.seconds < 60 && /was preempted/.test(text) && recovery.test(text),
+                observed: `exit ${preempted.code} after ${preempted.seconds.toFixed(1)} s; ${firstLine(text, /was preempted/, "no preemption message")}`,
+            },
+        ];
+    },
+};
+
+const replacedSlice: FaultCase = {
+    name: "pulumi up --replace <slice> after the preemption",
+    async expect(ctx) {
+        const before = ctx.sliceRecord("train");
+        const replaced = await ctx.upWith("train", ["--replace", ctx.sliceUrn("train")]);
+        const text = replaced.stdout + replaced.stderr;
+        const after = ctx.sliceRecord("train");
+        const outputs = replaced.code === 0 ? await ctx.trainOutputs() : undefined;
+        const codes = JSON.stringify(outputs?.runs?.office?.exitCodes);
+        const fresh = ctx.world.hosts.train.map((_, i) =>
+            fs.existsSync(path.join(ctx.world.hostRoot(ctx.trainHost(i)), "MLLM-JAX", ".git")),
+        );
+        const bootstrapped = (text.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
+        return [
+            {
+                name: "replace the preempted slice",
+                expected: "a new slice instance, READY; bootstrap runs on every fresh host; the run completes",
+                ok:
+                    replaced.code === 0 &&
+                    before?.state === "PREEMPTED" &&
+                    after?.state === "READY" &&
+                    after.instance !== before.instance &&
+                    fresh.every(Boolean) &&
+                    bootstrapped === ctx.world.hosts.train.length &&
+                    codes === JSON.stringify(ctx.world.hosts.train.map(() => 0)),
+                observed: `exit ${replaced.code} after ${replaced.seconds.toFixed(0)} s; slice ${before?.instance}/${before?.state} → ${after?.instance}/${after?.state}; bootstrap created on ${bootstrapped} hosts; checkouts ${fresh.join(",")}; office exit codes ${codes}`,
+            },
+        ];
+    },
+};
+
+const zoneWithoutCapacity: FaultCase = {
+    name: "a zone without capacity",
+    async inject(ctx) {
+        await ctx.hostsSh("zone-capacity", ctx.world.hostsDir, "us-east1-d", "none");
+        const config = clone(ctx.memo.trainConfig) as TrainConfig & { "tpu-sft:tpu": Record<string, unknown> };
+        config["tpu-sft:tpu"] = { ...config["tpu-sft:tpu"], zone: "us-east1-d" };
+        ctx.writeTrainConfig(config);
+    },
+    async expect(ctx) {
+        const stockout = await ctx.up("train");
+        const text = stockout.stdout + stockout.stderr;
+        const wording =
+            /There is no more capacity in the zone "us-east1-d"; you can try in another zone where Cloud TPU Nodes are offered/;
+        const state = (await ctx.hostsSh("slice-state", ctx.world.hostsDir, "train")).stdout.trim();
+        return [
+            {
+                name: "zone without capacity",
+                expected: "creating the slice fails with GCP's stockout wording, naming the zone",
+                ok: stockout.code !== 0 && wording.test(text) && state === "NOT_FOUND",
+                observed: `exit ${stockout.code} after ${stockout.seconds.toFixed(0)} s; ${firstLine(text, wording, "no stockout message")}; slice ${state}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        await ctx.hostsSh("zone-capacity", ctx.world.hostsDir, "us-east1-d", "ok");
+        const config = clone(ctx.memo.trainConfig) as TrainConfig & { "tpu-sft:tpu": Record<string, unknown> };
+        config["tpu-sft:tpu"] = { ...config["tpu-sft:tpu"], zone: "us-east5-b" };
+        ctx.writeTrainConfig(config);
+    },
+};
+
+const backInCapacity: FaultCase = {
+    name: "the slice is created again in a zone with capacity",
+    async expect(ctx) {
+        const back = await ctx.up("train");
+        const record = ctx.sliceRecord("train");
+        const outputs = back.code === 0 ? await ctx.trainOutputs() : undefined;
+        const codes = JSON.stringify(outputs?.runs?.office?.exitCodes);
+        return [
+            {
+                name: "slice recreated where there is capacity",
+                expected: "the next up creates the slice in us-east5-b and the runs complete",
+                ok:
+                    back.code === 0 &&
+                    record?.zone === "us-east5-b" &&
+                    record.state === "READY" &&
+                    codes === "[0,0,0,0]",
+                observed: `exit ${back.code} after ${back.seconds.toFixed(0)} s; slice in ${record?.zone} ${record?.state}; office exit codes ${codes}`,
+            },
+        ];
+    },
+};
+
 const destroyWithHostGone: FaultCase = {
     name: "destroy while a host is gone",
     async inject(ctx) {
@@ -552,6 +742,11 @@ export const FAULT_CASES: readonly FaultCase[] = [
     hostUnreachable,
     sshDrop,
     resumeAfterDrop,
+    peersHang,
+    preemptedSlice,
+    replacedSlice,
+    zoneWithoutCapacity,
+    backInCapacity,
     destroyWithHostGone,
     secretsAtRest,
 ];

@@ -60,6 +60,23 @@ export class FaultContext {
         return this.keep(await this.world.up(which, [], true));
     }
 
+    /** `pulumi up` with extra arguments (e.g. `--replace <urn>`, what the supervisor runs). */
+    async upWith(which: "train" | "eval", extra: string[]): Promise<Ran> {
+        return this.keep(await this.world.up(which, extra, true));
+    }
+
+    /** The URN of a stack's slice in the control-plane twin (components/localSlice.ts): what `--replace` takes. */
+    sliceUrn(which: "train" | "eval"): string {
+        const stack = this.world.stacks[which].split("/").pop();
+        return `urn:pulumi:${stack}::tpu-sft::tpu-sft:local:LocalSlice$command:local:Command::hosts-slice`;
+    }
+
+    /** The twin's record of a slice (hosts.sh slice-up/preempt), or undefined when it does not exist. */
+    sliceRecord(which: "train" | "eval"): { instance: string; zone: string; state: string } | undefined {
+        const file = path.join(this.world.hostsDir, "slices", `${which}.json`);
+        return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
+    }
+
     async destroy(which: "train" | "eval"): Promise<Ran> {
         return this.keep(await this.world.destroy(which, true));
     }
