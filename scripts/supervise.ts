@@ -14,8 +14,8 @@
  * Exit codes: 0 done; 1 the workload failed (maxAttempts reached); 2 bad config, credentials or permissions (also
  * bad arguments); 3 gave up (maxRecoveries reached, or every zone tried).
  *
- * On target local the twin is read with `bash $TPU_SFT_TWIN_HOSTS_SCRIPT slice-state $TPU_SFT_TWIN_WORLD <slice>`
- * (default script test/rehearsal/hosts.sh) and the slice's resource type is $TPU_SFT_TWIN_SLICE_TYPE.
+ * On target local the twin is read with `bash <local.slice.control> slice-state <local.slice.stateDir> <role>`,
+ * the same control-plane script and world the stack's LocalSlice creates the slice with.
  */
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -24,6 +24,9 @@ import { readStackFile } from "./preflight/stackFile";
 import { EXIT } from "./supervise/decide";
 import { formatSummary, supervise, Summary, UpFailure, StackDriver } from "./supervise/loop";
 import { GcpSliceStateReader, LocalSliceStateReader, SliceStateReader } from "./supervise/sliceState";
+
+/** The twin's slice, as its URN names it (components/localSlice.ts: a local.Command inside a LocalSlice). */
+const LOCAL_SLICE_TYPE = "tpu-sft:local:LocalSlice$command:local:Command";
 
 const USAGE = "usage: supervise --stack train|eval [--dir <pulumi project dir>] | supervise --pipeline [--dir <dir>]";
 
@@ -70,21 +73,25 @@ class AutomationDriver implements StackDriver {
     async sliceUrn(type: string): Promise<string | undefined> {
         const state = await this.stack.exportStack();
         const resources = (state.deployment as { resources?: { type: string; urn: string }[] }).resources ?? [];
-        return resources.find((r) => r.type === type)?.urn;
+        // A type, or the qualified type a URN carries (parent types joined with `$`) when the type alone is ambiguous.
+        return resources.find((r) => r.type === type || r.urn.split("::")[2] === type)?.urn;
     }
     async setActiveZone(zone: string): Promise<void> {
         await this.stack.setConfig("tpu-sft:activeZone", { value: zone });
     }
 }
 
-function readerFor(config: StackConfig, dir: string): (zone: string) => SliceStateReader {
+function readerFor(config: StackConfig): (zone: string) => SliceStateReader {
     if (config.target === "gcp") {
         return (zone) => new GcpSliceStateReader(config.gcpProject, zone, config.vmName);
     }
-    const script = process.env.TPU_SFT_TWIN_HOSTS_SCRIPT ?? path.join(dir, "test", "rehearsal", "hosts.sh");
-    const world = process.env.TPU_SFT_TWIN_WORLD ?? "";
-    const type = process.env.TPU_SFT_TWIN_SLICE_TYPE ?? "tpu-sft:twin:Slice";
-    return () => new LocalSliceStateReader(script, world, config.vmName, type);
+    const twin = config.local.slice;
+    if (!twin) {
+        throw new Error(
+            "supervise on target local needs local.slice (the control-plane twin): fixed local.hosts cannot be replaced",
+        );
+    }
+    return () => new LocalSliceStateReader(twin.control, twin.stateDir, config.role, LOCAL_SLICE_TYPE);
 }
 
 async function superviseStack(stackName: string, dir: string): Promise<Summary | number> {
@@ -103,7 +110,7 @@ async function superviseStack(stackName: string, dir: string): Promise<Summary |
         limits: { ...config.supervisor, maxAttempts: role.maxAttempts },
         zones: config.tpu.zones,
         zone: config.tpu.zone,
-        readerFor: readerFor(config, dir),
+        readerFor: readerFor(config),
         chips: config.shape.chips,
         provisioning: config.tpu.provisioning,
         prices: config.tpu.prices,

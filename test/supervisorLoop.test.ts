@@ -243,6 +243,7 @@ describe("supervisor: reading a slice's state", () => {
     it("local: the twin's one-word answer, read with hosts.sh slice-state <world> <slice>", async () => {
         assert.strictEqual(parseTwinState(ok("PREEMPTED\n")), "PREEMPTED");
         assert.strictEqual(parseTwinState(ok("missing\n")), "MISSING");
+        assert.strictEqual(parseTwinState(ok("NOT_FOUND\n")), "MISSING");
         assert.strictEqual(parseTwinState({ code: 2, stdout: "", stderr: "no world" }), "UNKNOWN");
         const calls: [string, readonly string[]][] = [];
         const reader = new LocalSliceStateReader(

@@ -91,14 +91,16 @@ export class GcpSliceStateReader implements SliceStateReader {
     }
 }
 
-/** The twin prints the slice's state as one word (READY, PREEMPTED, …; MISSING when there is none). */
+/** The twin prints the slice's state as one word (READY, PREEMPTED, …; NOT_FOUND, as GCP says, when there is none). */
 export function parseTwinState(result: CommandResult): SliceState {
-    return result.code === 0 ? known(result.stdout.split(/\s+/).find((w) => w !== "") ?? "") : "UNKNOWN";
+    if (result.code !== 0) return "UNKNOWN";
+    const word = result.stdout.split(/\s+/).find((w) => w !== "") ?? "";
+    return word.toUpperCase() === "NOT_FOUND" ? "MISSING" : known(word);
 }
 
 /**
- * The rehearsal's twin: `bash <hostsScript> slice-state <world> <slice>`. Kept tiny so it can be wired to the
- * twin's final command line: the script, its arguments and the slice's resource type are all constructor inputs.
+ * The rehearsal's twin: `bash <control script> slice-state <world state dir> <slice>`; the script, its arguments
+ * and the slice's resource type are constructor inputs.
  */
 export class LocalSliceStateReader implements SliceStateReader {
     readonly describe: string;
