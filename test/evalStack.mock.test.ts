@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, clone, REPO_ROOT, stackFileValues, withUserSettings } from "./helpers/trainConfig";
 import { EvalAnswers, plain, StackMocks, Untyped } from "./helpers/mocks";
 import { installFakeStorage, objects, removeFakeStorage } from "./helpers/fakeStorage";
+import { referenceAnswers } from "./helpers/stacks";
 
 const CASE = path.resolve(REPO_ROOT, "test", "fixtures", "calc-examples", "c03_rank_boundaries");
 const BUCKET = "my-proj-mllm-jax-artifacts";
@@ -37,24 +38,6 @@ function trainRuns() {
     };
 }
 
-function upstreamAnswers(): EvalAnswers {
-    const expected = JSON.parse(fs.readFileSync(path.join(CASE, "expected.json"), "utf8"));
-    const keyed = (values: number[]) =>
-        Object.fromEntries(expected.k.map((k: number, i: number) => [String(k), values[i]]));
-    return {
-        calcTail: fs.readFileSync(path.join(CASE, "expected.txt"), "utf8"),
-        metrics: {
-            hr: keyed(expected.hr),
-            ndcg: keyed(expected.ndcg),
-            topk: expected.k,
-            n_samples: expected.n,
-            n_beams: expected.n_beam,
-            invalid_prediction_count: expected.invalid,
-        },
-        wandbUrl: "https://wandb.ai/entity/minionerec-sid-sft/runs/9cl15w2e",
-    };
-}
-
 async function buildEvalStack(
     options: {
         mutate?: (v: Record<string, Untyped>) => void;
@@ -66,7 +49,7 @@ async function buildEvalStack(
     // One worker: a v6e-8 slice is a single host.
     const mocks = options.mocks ?? new StackMocks(0, 1);
     mocks.trainStackOutputs = options.train === null ? undefined : { runs: options.train ?? trainRuns() };
-    mocks.evalAnswers = options.answers ?? upstreamAnswers();
+    mocks.evalAnswers = options.answers ?? referenceAnswers();
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "eval", false);
     const values = withUserSettings(clone(stackFileValues("eval")));
     options.mutate?.(values);
@@ -230,7 +213,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
     });
 
     it("fails with a side-by-side table when the evaluator's metrics disagree with the predictions", async () => {
-        const answers = upstreamAnswers();
+        const answers = referenceAnswers();
         (answers.metrics.hr as Record<string, number>)["1"] += 0.01;
         await assert.rejects(buildEvalStack({ answers }), (err: Error) => {
             assert.match(err.message, /eval run office: the metric computations disagree, so no metrics are recorded/);
@@ -242,7 +225,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
     });
 
     it("fails when a computation counts invalid predictions, unless allowed", async () => {
-        const answers = upstreamAnswers();
+        const answers = referenceAnswers();
         answers.metrics.invalid_prediction_count = 2;
         answers.calcTail = answers.calcTail.replace(/0\n$/, "2\n");
         await assert.rejects(buildEvalStack({ answers }), /invalid: calc\.py 2 vs typescript 0/);

@@ -37,7 +37,8 @@ export function trainRunsOutput(bucket = BUCKET) {
     };
 }
 
-function referenceAnswers(): EvalAnswers {
+/** What the eval steps answer for upstream calc.py's reference case c03 (its own figures). */
+export function referenceAnswers(): EvalAnswers {
     const expected = JSON.parse(fs.readFileSync(path.join(CASE, "expected.json"), "utf8"));
     const keyed = (values: number[]) =>
         Object.fromEntries(expected.k.map((k: number, i: number) => [String(k), values[i]]));
