@@ -8,6 +8,7 @@
 # dir (progress goes to stderr), so:
 #
 #   BIN=$(bash test/toolchain/build.sh)
+#   BIN=$(bash test/toolchain/build.sh --installed)   # never builds: exit 3 when the bin dir is not complete
 #
 # Binaries (all CGO_ENABLED=0, -trimpath, GOTOOLCHAIN=local):
 #   pulumi                   CLI v3.248.0, module github.com/pulumi/pulumi/pkg/v3 (pulumi/go.mod)
@@ -75,6 +76,10 @@ if complete; then
 	log "up to date: $BIN"
 	echo "$BIN"
 	exit 0
+fi
+if [ "${1:-}" = --installed ]; then
+	log "not built yet: $BIN (run: bash test/toolchain/build.sh)"
+	exit 3
 fi
 
 mkdir -p "$OUT"
