@@ -40,6 +40,7 @@ import { resolveItemPath } from "../scripts/calc/inputFiles";
 import { formatNumpyArray } from "../scripts/calc/numpyFormat";
 import { formatCalcPyStdout, formatPythonIntList } from "../scripts/calc/render";
 import { EXAMPLES_DIR, runCli, runPython, runStandIn, STAND_IN } from "./helpers/calcCli";
+import { mulberry32 } from "./helpers/mulberry32";
 
 const FLOAT_TOLERANCE = 1e-12;
 /** numpy prints 8 significant decimals, so a parsed value of magnitude <= 1 is within 5e-9 of the true one. */
@@ -121,18 +122,6 @@ function callStandIn(expression: string, input: unknown): unknown {
     const result = runPython(["-c", script], JSON.stringify(input));
     assert.strictEqual(result.status, 0, `stand-in helper failed: ${result.stderr}`);
     return JSON.parse(result.stdout) as unknown;
-}
-
-/** Deterministic PRNG (mulberry32) so the formatting cross-check is reproducible. */
-function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
 }
 
 let tmpRootDir: string | undefined;

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { rehearsalSshArgs } from "./rehearsal/cli";
 
 const HOSTS_SH = path.resolve(__dirname, "rehearsal", "hosts.sh");
 
@@ -90,31 +91,7 @@ describe("rehearsal hosts: namespaces + sshd that look like TPU VM workers (test
     const sleepArg = `300.${String(token).padStart(6, "0")}`; // unique, so pgrep finds only our job
 
     const ssh = (h: HostEntry, command: string, extra: string[] = []) =>
-        run(
-            "ssh",
-            [
-                ...extra, // ssh keeps the first value given for an option, so these go before the defaults
-                "-F",
-                "/dev/null",
-                "-i",
-                key,
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "LogLevel=ERROR",
-                "-o",
-                "ConnectTimeout=5",
-                "-p",
-                String(h.port),
-                `root@${h.host}`,
-                command,
-            ],
-            30000,
-        );
+        run("ssh", rehearsalSshArgs(key, h.host, command, { port: h.port, extra }), 30000);
     const sshOk = async (h: HostEntry, command: string): Promise<string> => {
         const r = await ssh(h, command);
         assert.strictEqual(r.code, 0, `ssh ${h.name} '${command}' exited ${r.code}: ${r.stderr}`);
@@ -378,24 +355,7 @@ describe("the control-plane twin: slices created, preempted, replaced and refuse
     let ran = false;
     const hostsSh = (...args: string[]) => run("bash", [HOSTS_SH, ...args], 240000);
     const ssh = (host: string, command: string) =>
-        run("ssh", [
-            "-F",
-            "/dev/null",
-            "-i",
-            key,
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "LogLevel=ERROR",
-            "-o",
-            "ConnectTimeout=3",
-            `root@${host}`,
-            command,
-        ]);
+        run("ssh", rehearsalSshArgs(key, host, command, { connectTimeoutSeconds: 3 }));
     const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split("\n").pop()!) as T;
     interface Slice {
         name: string;

@@ -325,25 +325,30 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
     });
 });
 
+/** The checked-in train stack's slice alone (machines, identify, bootstrap), under `mocks`. */
+async function provisionTrainSlice(mocks: StackMocks) {
+    await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
+    pulumi.runtime.setAllConfig(
+        {
+            ...asPulumiConfig(stackFileValues("train")),
+            "gcp:project": "my-proj",
+            "tpu-sft:wandbApiKey": WANDB_CANARY,
+        },
+        ["tpu-sft:wandbApiKey"],
+    );
+    const { readStackConfig } = await import("../components/config/readStackConfig");
+    const { provisionSlice } = await import("../components/slice");
+    const { config, secrets } = readStackConfig();
+    return provisionSlice(config, secrets);
+}
+
 describe("train stack under mocks, when a worker's address leads to another machine", function () {
     this.timeout(30000);
 
     it("is refused before bootstrap: no command carries the W&B key and no step script is copied there", async () => {
         const mocks = new StackMocks();
         mocks.hostnameOf = (worker) => (worker === 1 ? "mail-server" : `t1v-n-mock-w-${worker}`);
-        await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
-        pulumi.runtime.setAllConfig(
-            {
-                ...asPulumiConfig(stackFileValues("train")),
-                "gcp:project": "my-proj",
-                "tpu-sft:wandbApiKey": WANDB_CANARY,
-            },
-            ["tpu-sft:wandbApiKey"],
-        );
-        const { readStackConfig } = await import("../components/config/readStackConfig");
-        const { provisionSlice } = await import("../components/slice");
-        const { config, secrets } = readStackConfig();
-        const slice = provisionSlice(config, secrets);
+        const slice = await provisionTrainSlice(mocks);
         const identities = slice.bootstrap.identities as unknown as { promise(): Promise<unknown> };
         await assert.rejects(
             identities.promise(),
@@ -370,19 +375,7 @@ describe("train stack under mocks, when the TPU VM was preempted", function () {
     it("fails before any step dials a worker, saying so and naming the recovery commands", async () => {
         const mocks = new StackMocks();
         mocks.vmState = "PREEMPTED";
-        await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
-        pulumi.runtime.setAllConfig(
-            {
-                ...asPulumiConfig(stackFileValues("train")),
-                "gcp:project": "my-proj",
-                "tpu-sft:wandbApiKey": WANDB_CANARY,
-            },
-            ["tpu-sft:wandbApiKey"],
-        );
-        const { readStackConfig } = await import("../components/config/readStackConfig");
-        const { provisionSlice } = await import("../components/slice");
-        const { config, secrets } = readStackConfig();
-        const slice = provisionSlice(config, secrets);
+        const slice = await provisionTrainSlice(mocks);
         const addresses = slice.hosts.addresses as unknown as { promise(): Promise<unknown> };
         await assert.rejects(
             addresses.promise(),

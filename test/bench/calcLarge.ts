@@ -17,6 +17,7 @@ import * as os from "os";
 import * as path from "path";
 
 import { CALC_TOPK_LIST, cpythonLn } from "../../components/metrics/calc";
+import { mulberry32 } from "../helpers/mulberry32";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const N_BEAM = 50;
@@ -30,18 +31,6 @@ function option(name: string, fallback: number): number {
         throw new Error(`${name} ${process.argv[i + 1]}: must be a positive whole number of MiB`);
     }
     return value;
-}
-
-/** Deterministic PRNG (mulberry32), so every run writes the same file. */
-function mulberry32(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
 }
 
 /** What the generator knows about the file it wrote: calc.py's figures, computed in calc.py's order. */

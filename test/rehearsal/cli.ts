@@ -76,3 +76,35 @@ export function resourceSummary(output: string): Record<string, number> {
     }
     return counts;
 }
+
+/**
+ * Arguments for `ssh` to a rehearsal host as root with `key`, non-interactive and ignoring known_hosts (every
+ * world's hosts get fresh host keys). `extra` options go first: ssh keeps the first value given for an option.
+ */
+export function rehearsalSshArgs(
+    key: string,
+    host: string,
+    command: string,
+    options: { port?: number; connectTimeoutSeconds?: number; extra?: readonly string[] } = {},
+): string[] {
+    return [
+        ...(options.extra ?? []),
+        "-F",
+        "/dev/null",
+        "-i",
+        key,
+        "-o",
+        "StrictHostKeyChecking=no",
+        "-o",
+        "UserKnownHostsFile=/dev/null",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "LogLevel=ERROR",
+        "-o",
+        `ConnectTimeout=${options.connectTimeoutSeconds ?? 5}`,
+        ...(options.port === undefined ? [] : ["-p", String(options.port)]),
+        `root@${host}`,
+        command,
+    ];
+}

@@ -5,7 +5,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { mustRun, run, Ran, toolchainEnv } from "./cli";
+import { mustRun, rehearsalSshArgs, run, Ran, toolchainEnv } from "./cli";
 import { createBucket, startEmulator } from "./emulator";
 import { evalConfig, HostsJson, Repos, trainConfig, writeConfig } from "./stackConfigs";
 
@@ -216,27 +216,7 @@ export async function setUpWorld(kind: string, options: { echo: boolean }): Prom
                 (await pulumi(`stack output ${stacks[which]}`, ["stack", "output", "--json", "--stack", stacks[which]]))
                     .stdout,
             ),
-        ssh: (host, command) =>
-            run(
-                "ssh",
-                [
-                    "-i",
-                    keyFile,
-                    "-o",
-                    "StrictHostKeyChecking=no",
-                    "-o",
-                    "UserKnownHostsFile=/dev/null",
-                    "-o",
-                    "BatchMode=yes",
-                    "-o",
-                    "ConnectTimeout=5",
-                    "-o",
-                    "LogLevel=ERROR",
-                    `root@${host}`,
-                    command,
-                ],
-                { env },
-            ),
+        ssh: (host, command) => run("ssh", rehearsalSshArgs(keyFile, host, command), { env }),
         hostRoot: (name) => path.join(hostsDir, "hosts", name, "root"),
         teardown: async () => {
             await emulator.stop();
