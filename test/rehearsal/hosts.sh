@@ -528,6 +528,17 @@ hosts_json() {
     echo "$out"
 }
 
+# Network, init and sshd for each named host (their files already written), then wait until every sshd answers.
+start_hosts() {
+    local name
+    for name in "$@"; do
+        create_host_network "$name"
+        start_host_init "$name"
+        start_sshd "$name"
+    done
+    wait_for_sshd "$@"
+}
+
 cmd_up() {
     (($# == 2)) || usage
     local pubkey="$2"
@@ -556,12 +567,7 @@ cmd_up() {
     printf '%s' "$INIT_PROGRAM" >"$STATE/hosts/init.sh"
     for name in "${NAMES[@]}"; do write_host_files "$name" "$pubkey"; done
     create_network
-    for name in "${NAMES[@]}"; do
-        create_host_network "$name"
-        start_host_init "$name"
-        start_sshd "$name"
-    done
-    wait_for_sshd "${NAMES[@]}"
+    start_hosts "${NAMES[@]}"
     trap - EXIT
     hosts_json >"$STATE/hosts.json"
     note "up: ${#NAMES[@]} hosts on $NET.0/24 (bridge $BRIDGE at $NET.1) in $((SECONDS - started)) s; state in $STATE"
@@ -744,12 +750,7 @@ cmd_slice_up() {
         rm -rf "$(host_dir "$name")/root" "$(host_dir "$name")/sshd/ssh_host_ed25519_key" "$(host_dir "$name")/sshd/ssh_host_ed25519_key.pub"
         write_host_files "$name" "$STATE/authorized_key"
     done
-    for name in "${NAMES[@]}"; do
-        create_host_network "$name"
-        start_host_init "$name"
-        start_sshd "$name"
-    done
-    wait_for_sshd "${NAMES[@]}"
+    start_hosts "${NAMES[@]}"
     trap - EXIT
     local instance hosts="" sep=""
     instance="$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
