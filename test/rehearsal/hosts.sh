@@ -47,6 +47,7 @@
 #                           route on this machine covers, so worlds side by side get their own. The bridge is .1,
 #                           train workers .10 on, the eval host .200.
 #   REHEARSAL_WAIT_SECONDS  how long `up` waits for every sshd to answer (default 30).
+#   REHEARSAL_SLICE_WAIT_SECONDS  the same for `slice-up` (default 90: a busy machine may be slow to start a slice).
 #
 # Several worlds can exist on one machine at once (two test runs side by side): each state dir is one world, with
 # a random id (<state-dir>/world-id) in every name it creates. `down` removes only its own world's namespaces,
@@ -504,6 +505,8 @@ wait_for_sshd() {
             for name in "${pending[@]}"; do
                 note "sshd log of $name ($(host_dir "$name")/sshd/sshd.log):"
                 tail -n 20 "$(host_dir "$name")/sshd/sshd.log" >&2 2>/dev/null || true
+                note "$name: sshd pid $(sshd_pid "$name" || echo none); init log: $(tail -n 5 "$(host_dir "$name")/init.log" 2>/dev/null | tr '\n' ' ')"
+                note "$name: neighbour entry: $(ip neigh show to "$(host_ip "$name")" dev "$BRIDGE" 2>&1 | tr '\n' ' ')"
             done
             die "sshd did not answer on port 22 within ${REHEARSAL_WAIT_SECONDS:-30} s on: $(for n in "${pending[@]}"; do printf '%s (%s) ' "$n" "$(host_ip "$n")"; done)"
         fi
@@ -689,9 +692,25 @@ kill_slice_hosts() {
         ns="$(host_ns "$name")"
         kill_ns_processes "$ns" || true
         ip netns del "$ns" 2>/dev/null || note "could not delete netns $ns"
+        forget_host_link "$name"
         rm -f "$(host_dir "$name")/sshd/sshd.pid" "$(host_dir "$name")/init.pid" "$(host_dir "$name")/init.ready"
     done
     wait_reaped
+}
+
+# The kernel tears a deleted namespace down in the background, and its veth (whose root-side end is on the
+# bridge) goes with it only then; on a busy machine that can take seconds. A host created again under the same
+# name needs that name free, and this machine's neighbour entry for its address still points at the old MAC
+# (connections would stall until it expires), so wait for the link to go (removing it after 10 s) and forget it.
+forget_host_link() {
+    local name="$1" veth _
+    veth="$(host_veth "$name")"
+    for _ in $(seq 1 50); do
+        link_exists "$veth" || break
+        sleep 0.2
+    done
+    if link_exists "$veth"; then ip link del "$veth" 2>/dev/null || note "could not delete link $veth"; fi
+    ip neigh flush to "$(host_ip "$name")" dev "$BRIDGE" 2>/dev/null || true
 }
 
 # The world's bridge must exist (hosts.sh network or up); NET comes from it.
@@ -750,7 +769,7 @@ cmd_slice_up() {
         rm -rf "$(host_dir "$name")/root" "$(host_dir "$name")/sshd/ssh_host_ed25519_key" "$(host_dir "$name")/sshd/ssh_host_ed25519_key.pub"
         write_host_files "$name" "$STATE/authorized_key"
     done
-    start_hosts "${NAMES[@]}"
+    REHEARSAL_WAIT_SECONDS="${REHEARSAL_SLICE_WAIT_SECONDS:-90}" start_hosts "${NAMES[@]}"
     trap - EXIT
     local instance hosts="" sep=""
     instance="$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"

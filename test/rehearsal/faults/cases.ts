@@ -8,7 +8,17 @@ import { run } from "../cli";
 import { listObjects, putObject, readObjectBytes } from "../emulator";
 import { switchIndustrialToBest, writeConfig } from "../stackConfigs";
 import { BUCKET, Json, WANDB_CANARY } from "../world";
-import { Check, FaultCase, FaultContext, firstLine, literal, pollFor, runDirAtStep2, walk } from "./context";
+import {
+    Check,
+    errorLines,
+    FaultCase,
+    FaultContext,
+    firstLine,
+    literal,
+    pollFor,
+    runDirAtStep2,
+    walk,
+} from "./context";
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 type TrainConfig = { "tpu-sft:train": { runs: { checkpoints: string[] }[] } } & Record<string, unknown>;
@@ -613,7 +623,7 @@ const replacedSlice: FaultCase = {
                     fresh.every(Boolean) &&
                     bootstrapped === ctx.world.hosts.train.length &&
                     codes === JSON.stringify(ctx.world.hosts.train.map(() => 0)),
-                observed: `exit ${replaced.code} after ${replaced.seconds.toFixed(0)} s; slice ${before?.instance}/${before?.state} → ${after?.instance}/${after?.state}; bootstrap created on ${bootstrapped} hosts; checkouts ${fresh.join(",")}; office exit codes ${codes}`,
+                observed: `exit ${replaced.code} after ${replaced.seconds.toFixed(0)} s; slice ${before?.instance}/${before?.state} → ${after?.instance}/${after?.state}; bootstrap created on ${bootstrapped} hosts; checkouts ${fresh.join(",")}; office exit codes ${codes}${replaced.code === 0 ? "" : `; ${errorLines(text)}`}`,
             },
         ];
     },

@@ -133,6 +133,15 @@ export function firstLine(text: string, pattern: RegExp, missing: string): strin
     return line === undefined ? missing : line.trim();
 }
 
+/** The lines of a failed update that say why (errors, and what the control plane printed), for a FAIL's observed. */
+export function errorLines(text: string, limit = 12): string {
+    const lines = text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => /error|hosts\.sh:/i.test(l));
+    return lines.length ? `why: ${lines.slice(-limit).join(" | ")}` : "no error lines in the output";
+}
+
 /** A RegExp source matching `text` literally. */
 export function literal(text: string): string {
     return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
