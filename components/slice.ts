@@ -88,23 +88,7 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
         });
     } else {
         const services: pulumi.Resource[] = needs.services ? [needs.services] : [];
-        const identity = provisionIdentity(config, needs, services);
-        const networkTag = sliceNetworkTag(config.vmName);
-        // An adopted VM keeps its own tags, so a rule for this tag could not reach it.
-        const firewall =
-            config.tpu.firewall.create && !config.tpu.adopt
-                ? new SshFirewall(
-                      "ssh-firewall",
-                      {
-                          project: config.gcpProject,
-                          ruleName: sshFirewallName(config.vmName),
-                          network: config.tpu.network,
-                          targetTag: networkTag,
-                          sourceRanges: config.tpu.firewall.sourceRanges,
-                      },
-                      { dependsOn: services },
-                  )
-                : undefined;
+        const { identity, firewall, networkTag } = provisionGcpAccess(config, needs, services);
         hosts = new TpuVm(
             "tpu",
             {
@@ -136,12 +120,7 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
                 ],
             },
         );
-        access = {
-            serviceAccount: identity.account?.email,
-            networkTag,
-            firewallRule: firewall?.ruleName,
-            osLogin: config.tpu.osLogin,
-        };
+        access = accessOutputs(config, identity, firewall, networkTag);
     }
     const login = {
         user: config.ssh.user,
@@ -172,6 +151,61 @@ export function provisionSlice(config: StackConfig, secrets: StackSecrets, needs
     });
     // Every step after bootstrap connects with the host key identify pinned.
     return { hosts, sshPublicKey: key.publicKey, connections: bootstrap.connections, bootstrap, access };
+}
+
+/**
+ * What a stack whose slice is reclaimed keeps: its SSH key and, on GCP, the VMs' identity, grants and firewall rule
+ * (cheap, and ready for the next slice); no machines and no steps.
+ */
+export function provisionReclaimedSlice(
+    config: StackConfig,
+    secrets: StackSecrets,
+    needs: SliceNeeds = { grants: [] },
+): { sshPublicKey: pulumi.Output<string>; access?: SliceAccessOutputs } {
+    const key = new SshKeyPair("ssh", { privateKey: secrets.sshPrivateKey, publicKey: config.ssh.publicKey });
+    if (config.target === "local") return { sshPublicKey: key.publicKey };
+    const { identity, firewall, networkTag } = provisionGcpAccess(
+        config,
+        needs,
+        needs.services ? [needs.services] : [],
+    );
+    return { sshPublicKey: key.publicKey, access: accessOutputs(config, identity, firewall, networkTag) };
+}
+
+/** On GCP: the VMs' identity with its bucket grants, and the SSH firewall rule for the slice's network tag. */
+function provisionGcpAccess(config: StackConfig, needs: SliceNeeds, services: pulumi.Resource[]) {
+    const identity = provisionIdentity(config, needs, services);
+    const networkTag = sliceNetworkTag(config.vmName);
+    // An adopted VM keeps its own tags, so a rule for this tag could not reach it.
+    const firewall =
+        config.tpu.firewall.create && !config.tpu.adopt
+            ? new SshFirewall(
+                  "ssh-firewall",
+                  {
+                      project: config.gcpProject,
+                      ruleName: sshFirewallName(config.vmName),
+                      network: config.tpu.network,
+                      targetTag: networkTag,
+                      sourceRanges: config.tpu.firewall.sourceRanges,
+                  },
+                  { dependsOn: services },
+              )
+            : undefined;
+    return { identity, firewall, networkTag };
+}
+
+function accessOutputs(
+    config: StackConfig,
+    identity: { account?: SliceServiceAccount },
+    firewall: SshFirewall | undefined,
+    networkTag: string,
+): SliceAccessOutputs {
+    return {
+        serviceAccount: identity.account?.email,
+        networkTag,
+        firewallRule: firewall?.ruleName,
+        osLogin: config.tpu.osLogin,
+    };
 }
 
 /** The VMs' service account (created, or given by email) and its bucket grants. */

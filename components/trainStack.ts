@@ -7,11 +7,20 @@ import { ArtifactBucket } from "./artifactBucket";
 import { TrainStackConfig } from "./config/loadConfig";
 import { StackSecrets } from "./config/readStackConfig";
 import { trainBucketGrants } from "./gcp/bucketGrants";
-import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
+import {
+    provisionProjectServices,
+    provisionReclaimedSlice,
+    provisionSlice,
+    sliceIdentity,
+    sliceOutputs,
+    storageEnvFor,
+} from "./slice";
 import { stackCost } from "./lifecycle/stackCost";
 import { TrainRun } from "./trainRun";
+import { lifecycleOutput, reclaimPlan } from "./lifecycle/reclaim";
+import { reclaimedTrainOutputs, trainRunStatuses } from "./lifecycle/reclaimedTrain";
 
-export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
+export async function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
     const services = provisionProjectServices(config);
     const bucket = new ArtifactBucket(
         "artifacts",
@@ -27,13 +36,17 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
         { dependsOn: services ? [services] : [] },
     );
     // Train writes checkpoints and logs to its bucket; the grants wait for the bucket to exist.
-    const slice = provisionSlice(config, secrets, {
-        services,
-        grants: trainBucketGrants(config.bucketName),
-        grantsAfter: [bucket],
-    });
+    const needs = { services, grants: trainBucketGrants(config.bucketName), grantsAfter: [bucket] };
     const identity = sliceIdentity(config);
     const trainRuns = config.train.runs;
+    const statuses = await trainRunStatuses(config, identity);
+    const plan = reclaimPlan(config.tpu.reclaim, statuses);
+    if (plan.slice === "reclaimed") {
+        pulumi.log.info(`slice ${config.vmName}: ${plan.reason}`);
+        const kept = provisionReclaimedSlice(config, secrets, needs);
+        return reclaimedTrainOutputs(config, statuses, plan, kept, bucket.bucketName);
+    }
+    const slice = provisionSlice(config, secrets, needs);
     const runs: TrainRun[] = [];
     for (const run of trainRuns) {
         const previous = runs[runs.length - 1];
@@ -62,6 +75,7 @@ export function trainStack(config: TrainStackConfig, secrets: StackSecrets) {
     }
     return {
         ...sliceOutputs(config, slice),
+        lifecycle: lifecycleOutput(config.tpu.reclaim, plan),
         bucket: bucket.bucketName,
         cost: pulumi
             .all(runs.map((r) => r.chipHours))

@@ -11,13 +11,19 @@
  * once on bad config, credentials or permissions. Bounded by supervisor.maxRecoveries with capped exponential
  * backoff. Every decision is printed with a timestamp and its evidence, then a summary.
  *
+ * Once every run is done, a stack whose tpu.reclaim deletes its slice gets one more `up` at once (the program then
+ * declares no slice; the outputs come from the records in the bucket), so the slice does not stand idle.
+ *
  * Exit codes: 0 done; 1 the workload failed (maxAttempts reached); 2 bad config, credentials or permissions (also
- * bad arguments); 3 gave up (maxRecoveries reached, or every zone tried).
+ * bad arguments); 3 gave up (maxRecoveries reached, or every zone tried); 4 done, but the slice could not be
+ * deleted (it still bills).
  *
  * On target local the twin is read with `bash <local.slice.control> slice-state <local.slice.stateDir> <role>`,
  * the same control-plane script and world the stack's LocalSlice creates the slice with.
  */
+import { execFile } from "child_process";
 import * as path from "path";
+import { promisify } from "util";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { loadConfig, StackConfig } from "../components/config/loadConfig";
 import { readStackFile } from "./preflight/stackFile";
@@ -25,19 +31,25 @@ import { EXIT } from "./supervise/decide";
 import { formatSummary, supervise, Summary, UpFailure, StackDriver } from "./supervise/loop";
 import { GcpSliceStateReader, LocalSliceStateReader, SliceStateReader } from "./supervise/sliceState";
 
+const execFileAsync = promisify(execFile);
+
 /** The twin's slice, as its URN names it (components/localSlice.ts: a local.Command inside a LocalSlice). */
 const LOCAL_SLICE_TYPE = "tpu-sft:local:LocalSlice$command:local:Command";
 
-const USAGE = "usage: supervise --stack train|eval [--dir <pulumi project dir>] | supervise --pipeline [--dir <dir>]";
+const USAGE =
+    "usage: supervise --stack train|eval [--dir <pulumi project dir>] [--config-file <stack file>] | supervise --pipeline [--dir <dir>]";
 
 export interface SuperviseArgs {
     readonly stacks: readonly string[];
     readonly dir: string;
+    /** The stack's config file when it is not Pulumi.<stack>.yaml in `dir` (as `pulumi up --config-file`). */
+    readonly configFile?: string;
 }
 
 export function parseArgs(argv: readonly string[], cwd: string): SuperviseArgs {
     let stack: string | undefined;
     let dir = cwd;
+    let configFile: string | undefined;
     let pipeline = false;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i] as string;
@@ -45,25 +57,35 @@ export function parseArgs(argv: readonly string[], cwd: string): SuperviseArgs {
             pipeline = true;
             continue;
         }
-        const match = /^--(stack|dir)(?:=(.*))?$/s.exec(arg);
+        const match = /^--(stack|dir|config-file)(?:=(.*))?$/s.exec(arg);
         if (!match) throw new Error(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`);
         const value = match[2] ?? argv[++i];
         if (!value) throw new Error(`--${match[1]} needs a value; ${USAGE}`);
         if (match[1] === "stack") stack = value;
-        else dir = value;
+        else if (match[1] === "dir") dir = value;
+        else configFile = path.resolve(value);
     }
     if (pipeline === (stack !== undefined)) throw new Error(`give --stack or --pipeline (one of them); ${USAGE}`);
-    return { stacks: pipeline ? ["train", "eval"] : [stack as string], dir: path.resolve(dir) };
+    if (pipeline && configFile) throw new Error(`--config-file names one stack's file: use it with --stack; ${USAGE}`);
+    return {
+        stacks: pipeline ? ["train", "eval"] : [stack as string],
+        dir: path.resolve(dir),
+        ...(configFile ? { configFile } : {}),
+    };
 }
 
 class AutomationDriver implements StackDriver {
-    constructor(private readonly stack: Stack) {}
+    constructor(
+        private readonly stack: Stack,
+        private readonly configFile: string | undefined,
+    ) {}
     async up(replace: readonly string[]): Promise<Record<string, unknown>> {
         try {
             const result = await this.stack.up({
                 onOutput: (out) => process.stdout.write(out),
                 replace: replace.length ? [...replace] : undefined,
                 color: "never",
+                configFile: this.configFile,
             });
             return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
         } catch (err) {
@@ -77,6 +99,25 @@ class AutomationDriver implements StackDriver {
         return resources.find((r) => r.type === type || r.urn.split("::")[2] === type)?.urn;
     }
     async setActiveZone(zone: string): Promise<void> {
+        if (this.configFile) {
+            // The Automation API's setConfig writes Pulumi.<stack>.yaml; the CLI can write another file.
+            const workspace = this.stack.workspace;
+            await execFileAsync(
+                workspace.pulumiCommand.command,
+                [
+                    "config",
+                    "set",
+                    "--stack",
+                    this.stack.name,
+                    "--config-file",
+                    this.configFile,
+                    "tpu-sft:activeZone",
+                    zone,
+                ],
+                { cwd: workspace.workDir, env: { ...process.env, ...workspace.envVars } },
+            );
+            return;
+        }
         await this.stack.setConfig("tpu-sft:activeZone", { value: zone });
     }
 }
@@ -94,10 +135,10 @@ function readerFor(config: StackConfig): (zone: string) => SliceStateReader {
     return () => new LocalSliceStateReader(twin.control, twin.stateDir, config.role, LOCAL_SLICE_TYPE);
 }
 
-async function superviseStack(stackName: string, dir: string): Promise<Summary | number> {
+async function superviseStack(stackName: string, dir: string, configFile?: string): Promise<Summary | number> {
     let config: StackConfig;
     try {
-        config = loadConfig(readStackFile(dir, stackName));
+        config = loadConfig(readStackFile(dir, stackName, configFile));
     } catch (err) {
         console.error(`supervise ${stackName}: ${(err as Error).message}`);
         // A stack file that is missing or invalid is fixed by hand, like any bad config.
@@ -105,7 +146,7 @@ async function superviseStack(stackName: string, dir: string): Promise<Summary |
     }
     const stack = await LocalWorkspace.selectStack({ stackName, workDir: dir });
     const role = config.role === "train" ? config.train : config.eval;
-    const summary = await supervise(new AutomationDriver(stack), {
+    const summary = await supervise(new AutomationDriver(stack, configFile), {
         stack: stackName,
         limits: { ...config.supervisor, maxAttempts: role.maxAttempts },
         zones: config.tpu.zones,
@@ -132,7 +173,7 @@ async function main(): Promise<void> {
         return;
     }
     for (const stack of args.stacks) {
-        const result = await superviseStack(stack, args.dir);
+        const result = await superviseStack(stack, args.dir, args.configFile);
         const code = typeof result === "number" ? result : result.exitCode;
         if (code !== EXIT.done) {
             process.exitCode = code;

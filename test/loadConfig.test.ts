@@ -367,3 +367,45 @@ describe("the rehearsal's configs (target local) load", () => {
         ]);
     });
 });
+
+describe("tpu.reclaim", () => {
+    // An adopted VM keeps its own keys, so its stack brings the private key.
+    const ADOPT_SECRETS = { wandbApiKey: "k0123456789", sshPrivateKey: "not-a-real-key" };
+    const adoptVm = (v: Values) => {
+        v.tpu.adopt = true;
+        v.ssh.publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPDajGM0TLsmaJJnd+16vVicy6wCr6wqP/NQnu88DWYG me@host";
+    };
+
+    it("defaults to after-handoff for train, after-eval for eval, keep for an adopted VM", async () => {
+        assert.strictEqual((await load("train")).tpu.reclaim, "after-handoff");
+        assert.strictEqual((await load("eval")).tpu.reclaim, "after-eval");
+        const adopted = await load("train", adoptVm, { secrets: ADOPT_SECRETS });
+        assert.strictEqual(adopted.tpu.reclaim, "keep");
+        assert.strictEqual((await load("eval", (v) => (v.tpu.reclaim = "keep"))).tpu.reclaim, "keep");
+    });
+
+    it("refuses a point the role never reaches, naming the value and the fix", async () => {
+        assert.deepStrictEqual(await problems("train", (v) => (v.tpu.reclaim = "after-eval")), [
+            'tpu-sft:tpu.reclaim = "after-eval": is not a point a train stack reaches (it reclaims after-handoff, or keeps its slice)',
+        ]);
+        assert.deepStrictEqual(await problems("eval", (v) => (v.tpu.reclaim = "after-handoff")), [
+            'tpu-sft:tpu.reclaim = "after-handoff": is not a point an eval stack reaches (it reclaims after-eval, or keeps its slice)',
+        ]);
+    });
+
+    it("never deletes an adopted VM, and knows only its three values", async () => {
+        assert.deepStrictEqual(
+            await problems(
+                "train",
+                (v) => {
+                    adoptVm(v);
+                    v.tpu.reclaim = "after-handoff";
+                },
+                { secrets: ADOPT_SECRETS },
+            ),
+            ['tpu-sft:tpu.reclaim = "after-handoff": would delete an adopted VM, which this stack never deletes'],
+        );
+        const [problem] = await problems("train", (v) => (v.tpu.reclaim = "after-train"));
+        assert.match(problem, /^tpu-sft:tpu\.reclaim = "after-train": .*after-handoff.*after-eval.*keep/);
+    });
+});

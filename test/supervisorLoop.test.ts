@@ -100,6 +100,44 @@ function run(steps: Step[], overrides: Partial<LoopSettings> = {}) {
 const TRAINED = { runs: { office: { chipHours: 16, recalled: false }, industrial: { chipHours: 8, recalled: true } } };
 
 describe("supervisor loop (scripted stack)", () => {
+    it("reclaims a finished slice with one more update, and measures how long it stood idle after the work", async () => {
+        const pending = { ...TRAINED, lifecycle: { reclaim: "after-handoff", slice: "up", reclaimPending: true } };
+        const gone = { ...TRAINED, lifecycle: { reclaim: "after-handoff", slice: "reclaimed", reclaimPending: false } };
+        const { summary, stack, lines } = await run([
+            { outputs: pending, seconds: 3600 },
+            { outputs: gone, seconds: 45 },
+        ]);
+        assert.strictEqual(stack.ups.length, 2);
+        assert.deepStrictEqual([summary.exitCode, summary.reason], [0, "done; the slice is reclaimed"]);
+        // 16 chips × 45 s.
+        assert.deepStrictEqual(summary.slice, {
+            fate: "reclaimed",
+            idleAfterWorkSeconds: 45,
+            idleAfterWorkChipHours: 0.2,
+        });
+        assert.ok(lines.some((l) => /decision reclaim: every run is done/.test(l)));
+        assert.match(
+            formatSummary(summary, "spot"),
+            /slice: reclaimed 45 s after the work ended \(idle after work: 0\.2 chip-hours\)/,
+        );
+    });
+
+    it("a failed reclaim ends with exit 4: the work is done but the slice still bills", async () => {
+        const pending = { ...TRAINED, lifecycle: { reclaim: "after-handoff", slice: "up", reclaimPending: true } };
+        const { summary } = await run([
+            { outputs: pending, seconds: 60 },
+            { fail: "error: hosts.sh: slice-down failed", seconds: 5 },
+        ]);
+        assert.deepStrictEqual([summary.exitCode, summary.slice.fate], [4, "reclaim-failed"]);
+        assert.match(summary.reason, /still bills: run `pulumi up` again, or `pulumi destroy`/);
+    });
+
+    it("a stack that keeps its slice is done after one update", async () => {
+        const kept = { ...TRAINED, lifecycle: { reclaim: "keep", slice: "up", reclaimPending: false } };
+        const { summary, stack } = await run([{ outputs: kept, seconds: 60 }]);
+        assert.deepStrictEqual([stack.ups.length, summary.exitCode, summary.slice.fate], [1, 0, "kept"]);
+    });
+
     it("no capacity in the first zone: sets activeZone to the next, and the stack comes up there", async () => {
         const { summary, stack, lines, slept } = await run([
             { fail: CAPACITY, state: "MISSING", seconds: 60 },
@@ -174,6 +212,7 @@ describe("supervisor loop (scripted stack)", () => {
                 "  attempts 5, recoveries 4, preemptions 0, workload failures 0",
                 "  zones tried: us-east5-b",
                 "  chip-hours: work 0, slice uptime (estimated) 8, idle 8",
+                "  slice: the work did not finish",
                 "  cost: at USD 1.00/chip-hour (spot): ~USD 8.00, of it idle ~USD 8.00",
             ].join("\n"),
         );
@@ -271,5 +310,11 @@ describe("supervise CLI arguments", () => {
         assert.throws(() => parseArgs([], "/p"), /^Error: give --stack or --pipeline \(one of them\); usage:/);
         assert.throws(() => parseArgs(["--stack", "train", "--pipeline"], "/p"), /give --stack or --pipeline/);
         assert.throws(() => parseArgs(["--force"], "/p"), /^Error: unexpected argument "--force"; usage:/);
+        assert.deepStrictEqual(parseArgs(["--stack", "org/p/train", "--config-file", "/w/Pulumi.x.yaml"], "/p"), {
+            stacks: ["org/p/train"],
+            dir: "/p",
+            configFile: "/w/Pulumi.x.yaml",
+        });
+        assert.throws(() => parseArgs(["--pipeline", "--config-file=/w/f.yaml"], "/p"), /use it with --stack/);
     });
 });

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, stackFileValues, withUserSettings } from "./helpers/trainConfig";
 import { CRC, FAKE_HOST_KEY, isSecret, plain, promiseOf, StackMocks, Untyped } from "./helpers/mocks";
 import { stepShipment } from "../components/steps/stepScript";
+import { installFakeStorage } from "./helpers/fakeStorage";
 
 const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
 
@@ -15,6 +16,8 @@ async function buildTrainStack(
 ) {
     const mocks = new StackMocks();
     prepare?.(mocks);
+    // The program reads its handoff manifests: from an in-memory bucket here (empty: nothing trained yet).
+    installFakeStorage();
     await pulumi.runtime.setMocks(mocks, "tpu-sft", "train", false);
     const values = withUserSettings(stackFileValues("train"));
     mutate?.(values);
@@ -26,7 +29,7 @@ async function buildTrainStack(
     const { trainStack } = await import("../components/trainStack");
     const { config, secrets } = readStackConfig();
     assert.ok(config.role === "train");
-    const outputs = trainStack(config, secrets);
+    const outputs = await trainStack(config, secrets);
     const resolved = await promiseOf(pulumi.output(outputs));
     return { mocks, outputs: resolved as Untyped };
 }

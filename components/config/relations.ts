@@ -12,6 +12,7 @@ import {
     checkAccess,
     checkFirewall,
     checkLabels,
+    checkReclaim,
     checkRepos,
     checkServiceAccount,
     checkShape,
@@ -42,6 +43,7 @@ export function checkRelations(c: Checker, gcpProject: string | undefined): Deri
     const shape = type === undefined ? undefined : parseAcceleratorType(type);
     const { zones, zone } = tpuOk ? checkZones(c, shape, target) : { zones: undefined, zone: undefined };
     if (shape) checkShape(c, shape, role, target);
+    if (tpuOk) checkReclaim(c, role);
 
     checkAccess(c);
     const serviceAccount = tpuOk ? checkServiceAccount(c, target) : { create: undefined, id: undefined };

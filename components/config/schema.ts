@@ -178,6 +178,12 @@ export const tpuFields = {
             }
         })
         .prefault({}),
+    /**
+     * When the slice is deleted while every output stays: `after-handoff` (train's default: once every run is in the
+     * handoff manifest), `after-eval` (eval's default: once every eval run is recorded), or `keep` (the SOP kept its
+     * VMs for reuse; an adopted VM is always kept).
+     */
+    reclaim: z.enum(["after-handoff", "after-eval", "keep"]).optional(),
     /** Skip the zone-offers-this-generation check, for zones newer than the table in accelerators.ts. */
     skipZoneCheck: boolish.default(false),
     /** USD per chip-hour, for the cost estimates in the outputs, the supervisor's summary and `npm run report`. */

@@ -83,6 +83,25 @@ export function checkZones(
     return { zones, zone: zones ? (active ?? zones[0]) : undefined };
 }
 
+/** tpu.reclaim fits the role (train reclaims after its handoff, eval after its eval) and never deletes an adopted VM. */
+export function checkReclaim(c: Checker, role: string | undefined): void {
+    const reclaim = c.pick(tpuFields.reclaim, ["tpu", "reclaim"]);
+    if (reclaim === undefined || reclaim === "keep") return;
+    const path: ConfigPath = ["tpu", "reclaim"];
+    if (c.pick(tpuFields.adopt, ["tpu", "adopt"]) === true) {
+        c.add(path, "would delete an adopted VM, which this stack never deletes", c.fix.set(path, "keep"));
+        return;
+    }
+    const fits = role === "train" ? "after-handoff" : role === "eval" ? "after-eval" : undefined;
+    if (fits !== undefined && reclaim !== fits) {
+        c.add(
+            path,
+            `is not a point ${role === "eval" ? "an" : "a"} ${role} stack reaches (it reclaims ${fits}, or keeps its slice)`,
+            `${c.fix.set(path, fits)}, or ${c.fix.set(path, "keep")}`,
+        );
+    }
+}
+
 export function checkShape(
     c: Checker,
     shape: AcceleratorShape,

@@ -45,8 +45,10 @@ export function rawConfigFromStackFile(text: string, stack: string): RawConfig {
     };
 }
 
-export function readStackFile(dir: string, stack: string): RawConfig {
-    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+/** `stack` may be fully qualified (org/project/name); `configFile` replaces Pulumi.<stack>.yaml in `dir`. */
+export function readStackFile(dir: string, stack: string, configFile?: string): RawConfig {
+    const name = stack.split("/").pop() as string;
+    const file = configFile ?? path.join(dir, `Pulumi.${name}.yaml`);
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
@@ -55,5 +57,5 @@ export function readStackFile(dir: string, stack: string): RawConfig {
             `no stack config ${file}. Fix: pulumi stack init ${stack}, or run preflight in the project directory (--dir)`,
         );
     }
-    return rawConfigFromStackFile(text, stack);
+    return rawConfigFromStackFile(text, name);
 }

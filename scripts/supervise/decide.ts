@@ -101,8 +101,11 @@ export interface Evidence {
     readonly sliceState: SliceState;
 }
 
-/** Documented exit codes: 0 done, 1 the workload failed, 2 bad config/credentials/permissions, 3 gave up. */
-export const EXIT = { done: 0, workloadFailed: 1, badConfig: 2, gaveUp: 3 } as const;
+/**
+ * Documented exit codes: 0 done, 1 the workload failed, 2 bad config/credentials/permissions, 3 gave up, 4 done but
+ * the slice could not be reclaimed (it still bills).
+ */
+export const EXIT = { done: 0, workloadFailed: 1, badConfig: 2, gaveUp: 3, reclaimFailed: 4 } as const;
 
 export type Decision =
     | {

@@ -66,6 +66,25 @@ export interface Summary {
     readonly cost: CostSummary;
     /** USD per chip-hour used for the estimate; undefined when the price for this provisioning is not set. */
     readonly price: number | undefined;
+    /** What became of the slice once the work was done (tpu.reclaim). */
+    readonly slice: SliceEnd;
+}
+
+/**
+ * `reclaimed`: deleted by a second update right after the work; `kept`: tpu.reclaim keep (it bills until
+ * `pulumi destroy`); `reclaim-failed`: the reclaiming update failed; `not-done`: the work did not finish.
+ */
+export interface SliceEnd {
+    readonly fate: "reclaimed" | "kept" | "reclaim-failed" | "not-done";
+    /** Chip-hours the slice stood after the update that finished the work, until it was deleted (reclaimed only). */
+    readonly idleAfterWorkChipHours?: number;
+    readonly idleAfterWorkSeconds?: number;
+}
+
+/** The stack's `lifecycle` output (components/lifecycle/reclaim.ts), if it has one. */
+function reclaimPending(outputs: Record<string, unknown>): boolean {
+    const lifecycle = outputs.lifecycle as { reclaimPending?: unknown } | undefined;
+    return lifecycle?.reclaimPending === true;
 }
 
 /** Chip-hours of work in a train stack's outputs: the runs that ran a job in this update (not recalled). */
@@ -94,6 +113,7 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
     let workChipHours = 0;
     let replace: string[] = [];
     const price = pricePerChipHour(settings.prices, settings.provisioning);
+    let slice: SliceEnd = { fate: "not-done" };
     const finish = (exitCode: number, reason: string): Summary => {
         const cost = costSummary(settings.chips, upSecondsWithSlice, workChipHours, price ?? 0);
         return {
@@ -109,7 +129,37 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
             workChipHours,
             cost,
             price,
+            slice,
         };
+    };
+    // Every run is done and the stack reclaims its slice: one more update deletes it, the outputs stay.
+    const reclaim = async (): Promise<[number, string]> => {
+        const workDone = settings.now();
+        log(
+            `[${stamp()}] supervise ${settings.stack}: decision reclaim: every run is done and tpu.reclaim deletes the slice; pulumi up again`,
+        );
+        try {
+            await driver.up([]);
+        } catch (err) {
+            if (!(err instanceof UpFailure)) throw err;
+            slice = { fate: "reclaim-failed" };
+            log(`[${stamp()}] supervise ${settings.stack}: reclaiming failed:\n${err.message.slice(-2000)}`);
+            return [
+                EXIT.reclaimFailed,
+                "the work is done, but the slice could not be deleted and still bills: run `pulumi up` again, or `pulumi destroy`",
+            ];
+        }
+        const seconds = (settings.now() - workDone) / 1000;
+        upSecondsWithSlice += seconds;
+        slice = {
+            fate: "reclaimed",
+            idleAfterWorkSeconds: Math.round(seconds * 10) / 10,
+            idleAfterWorkChipHours: Math.round(((settings.chips * seconds) / 3600) * 1e6) / 1e6,
+        };
+        log(
+            `[${stamp()}] supervise ${settings.stack}: the slice is deleted ${seconds.toFixed(1)} s after the work ended`,
+        );
+        return [EXIT.done, "done; the slice is reclaimed"];
     };
     for (;;) {
         attempts += 1;
@@ -123,7 +173,11 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
             upSecondsWithSlice += (settings.now() - started) / 1000;
             workChipHours = Math.round((workChipHours + workChipHoursOf(outputs)) * 1e6) / 1e6;
             log(`[${stamp()}] supervise ${settings.stack}: the stack is up`);
-            return finish(EXIT.done, "done");
+            if (!reclaimPending(outputs)) {
+                slice = { fate: "kept" };
+                return finish(EXIT.done, "done");
+            }
+            return finish(...(await reclaim()));
         } catch (err) {
             if (!(err instanceof UpFailure)) throw err;
             failure = err.message;
@@ -183,6 +237,20 @@ export function formatSummary(s: Summary, provisioning: Provisioning): string {
         `  attempts ${s.attempts}, recoveries ${s.recoveries}, preemptions ${s.preemptions}, workload failures ${s.workloadFailures}`,
         `  zones tried: ${s.zonesTried.join(", ")}`,
         `  chip-hours: work ${s.cost.workChipHours}, slice uptime (estimated) ${s.cost.uptimeChipHours}, idle ${s.cost.idleChipHours}`,
+        `  slice: ${sliceLine(s.slice)}`,
         `  cost: ${priced}`,
     ].join("\n");
+}
+
+function sliceLine(end: SliceEnd): string {
+    switch (end.fate) {
+        case "reclaimed":
+            return `reclaimed ${end.idleAfterWorkSeconds} s after the work ended (idle after work: ${end.idleAfterWorkChipHours} chip-hours)`;
+        case "kept":
+            return "kept (tpu.reclaim keep): it bills until `pulumi destroy`";
+        case "reclaim-failed":
+            return "still up: the reclaiming update failed";
+        case "not-done":
+            return "the work did not finish";
+    }
 }

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, stackFileValues } from "../helpers/trainConfig";
 import { StackMocks } from "../helpers/mocks";
+import { installFakeStorage } from "../helpers/fakeStorage";
 
 async function main(): Promise<void> {
     if (process.env.BENCH_GCP === "whole") {
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
             require.cache[id] = { id, filename: id, loaded: true, exports: gcp[sub] } as unknown as NodeModule;
         }
     }
+    // The program reads its handoff manifests: from an in-memory bucket here (empty: nothing trained yet).
+    installFakeStorage();
     await pulumi.runtime.setMocks(new StackMocks(), "tpu-sft", "train", false);
     pulumi.runtime.setAllConfig(
         { ...asPulumiConfig(stackFileValues("train")), "gcp:project": "bench-proj", "tpu-sft:wandbApiKey": "benchkey" },
@@ -23,7 +26,7 @@ async function main(): Promise<void> {
     const { trainStack } = await import("../../components/trainStack");
     const { config, secrets } = readStackConfig();
     if (config.role !== "train") throw new Error("Pulumi.train.yaml must have role train");
-    const outputs = trainStack(config, secrets);
+    const outputs = await trainStack(config, secrets);
     await new Promise<void>((resolve) => pulumi.output(outputs).apply(() => resolve()));
     const ms = performance.now();
     process.stdout.write(`${JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS })}\n`);

@@ -7,7 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, clone, REPO_ROOT, stackFileValues, StackValues, withUserSettings } from "./trainConfig";
 import { EvalAnswers, StackMocks } from "./mocks";
-import { objects } from "./fakeStorage";
+import { fakeStorageInstalled, installFakeStorage, objects, removeFakeStorage } from "./fakeStorage";
 
 export const PROJECT = "my-proj";
 export const BUCKET = "my-proj-mllm-jax-artifacts";
@@ -84,10 +84,17 @@ export async function buildStack(
     );
     const { readStackConfig } = await import("../../components/config/readStackConfig");
     const { config, secrets } = readStackConfig();
-    const outputs =
-        config.role === "train"
-            ? (await import("../../components/trainStack")).trainStack(config, secrets)
-            : await (await import("../../components/evalStack")).evalStack(config, secrets);
-    const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<StackValues> }).promise();
-    return { mocks, outputs: resolved };
+    // The train stack reads its handoff manifests from the bucket: the in-memory one here, never the network.
+    const installed = fakeStorageInstalled();
+    if (!installed) installFakeStorage();
+    try {
+        const outputs =
+            config.role === "train"
+                ? await (await import("../../components/trainStack")).trainStack(config, secrets)
+                : await (await import("../../components/evalStack")).evalStack(config, secrets);
+        const resolved = await (pulumi.output(outputs) as unknown as { promise(): Promise<StackValues> }).promise();
+        return { mocks, outputs: resolved };
+    } finally {
+        if (!installed) removeFakeStorage();
+    }
 }

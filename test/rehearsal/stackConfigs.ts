@@ -47,6 +47,9 @@ function localise(config: Config, plane: ControlPlane, endpoint: string, repos: 
         slice: { control: plane.control, stateDir: plane.stateDir },
         storageEndpoint: endpoint,
     };
+    // The rehearsal's checks run `up` again on finished stacks (nothing may change) and inject faults into live
+    // slices, so its stacks keep their slices, as the SOP kept its VMs; the reclaim cases set tpu.reclaim themselves.
+    config["tpu-sft:tpu"] = { ...config["tpu-sft:tpu"], reclaim: "keep" };
     config["tpu-sft:repos"] = repos;
     config["tpu-sft:env"] = { ...config["tpu-sft:env"], mode: "system-python" };
     config["tpu-sft:ssh"] = { ...config["tpu-sft:ssh"], publicKey, dialErrorLimit: 5, perDialTimeoutSeconds: 5 };

@@ -1,0 +1,106 @@
+/**
+ * The train stack without its slice: every run is complete in the handoff manifests, so the outputs are what those
+ * entries record, in the shape a live update gives (the eval stack and `npm run report` read them either way).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CheckpointRef, gcsUri } from "../checkpointRef";
+import { TrainStackConfig } from "../config/loadConfig";
+import { runId } from "../runIdentity";
+import { bucketObjects, HandoffStatus, handoffStatus } from "./handoffStatus";
+import { MANIFEST_FILE, ManifestEntry } from "./manifest";
+import { lifecycleOutput, ReclaimPlan } from "./reclaim";
+import { stackCost } from "./stackCost";
+
+export type RunStatuses = Readonly<Record<string, HandoffStatus>> | { readonly error: string };
+
+/** Each train run's status in the bucket; nothing is read when the stack keeps its slice. */
+export async function trainRunStatuses(
+    config: TrainStackConfig,
+    identity: Readonly<Record<string, unknown>>,
+): Promise<RunStatuses> {
+    if (config.tpu.reclaim === "keep") return {};
+    try {
+        const { stat, text } = await bucketObjects({
+            apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
+            projectId: config.gcpProject,
+        });
+        const statuses: Record<string, HandoffStatus> = {};
+        for (const run of config.train.runs) {
+            statuses[run.name] = await handoffStatus(
+                {
+                    run: run.name,
+                    runId: runId(run, identity),
+                    manifestUri: gcsUri(config.bucketName, config.bucket.prefix, run.name, MANIFEST_FILE),
+                    kinds: run.checkpoints,
+                },
+                stat,
+                text,
+            );
+        }
+        return statuses;
+    } catch (err) {
+        return { error: (err as Error).message.split("\n")[0] };
+    }
+}
+
+/** A run's outputs from its manifest entry (as the recorded steps of a live update report them). */
+export function recordedRunOutputs(config: TrainStackConfig, runName: string, entry: ManifestEntry) {
+    const run = config.train.runs.find((r) => r.name === runName);
+    if (!run) throw new Error(`run ${runName} is not in train.runs (a bug)`);
+    const checkpoints: Record<string, CheckpointRef> = {};
+    for (const kind of run.checkpoints) {
+        const ref = entry.checkpoints[kind];
+        if (ref) checkpoints[kind] = { uri: ref.uri, size: ref.size, crc32c: ref.crc32c };
+    }
+    return {
+        runId: entry.runId,
+        outputDir: run.outputDir,
+        checkpoints,
+        exitCodes: entry.exitCodes,
+        process0Worker: entry.process0Worker,
+        trainSeconds: entry.finishedAt - entry.startedAt,
+        logUris: entry.exitCodes.map((_, worker) =>
+            gcsUri(config.bucketName, config.bucket.prefix, run.name, "logs", `${entry.runId}-w${worker}.log`),
+        ),
+        handoffUri: gcsUri(config.bucketName, config.bucket.prefix, run.name, MANIFEST_FILE),
+        chipHours: entry.chipHours,
+        recalled: true,
+    };
+}
+
+export function reclaimedTrainOutputs(
+    config: TrainStackConfig,
+    statuses: RunStatuses,
+    plan: ReclaimPlan,
+    kept: { sshPublicKey: pulumi.Output<string>; access?: unknown },
+    bucketName: pulumi.Output<string>,
+) {
+    const entries = config.train.runs.map((run) => {
+        const status = (statuses as Record<string, HandoffStatus>)[run.name];
+        if (status?.state !== "complete")
+            throw new Error(`run ${run.name} is not complete, but the slice is reclaimed (a bug)`);
+        return [run.name, status.entry] as const;
+    });
+    const first = entries[0][1];
+    return {
+        tpu: {
+            name: config.vmName,
+            zone: config.tpu.zone,
+            acceleratorType: config.tpu.acceleratorType,
+            hosts: config.shape.hosts,
+        },
+        sshPublicKey: kept.sshPublicKey,
+        access: kept.access,
+        // The commits the runs were trained from (every entry of one stack has the same pins).
+        commits: { mllmJax: first.commits.mllmJax, miniOneRec: first.commits.miniOneRec },
+        lifecycle: lifecycleOutput(config.tpu.reclaim, plan),
+        bucket: bucketName,
+        cost: stackCost(
+            config.shape.chips,
+            config.tpu.provisioning,
+            config.tpu.prices,
+            entries.map(([, e]) => e.chipHours),
+        ),
+        runs: Object.fromEntries(entries.map(([name, entry]) => [name, recordedRunOutputs(config, name, entry)])),
+    };
+}

@@ -1,0 +1,112 @@
+// tpu.reclaim under Pulumi mocks, from the checked-in Pulumi.train.yaml: once every run is complete in its handoff
+// manifest (in the in-memory bucket), the train stack declares no TPU VM and no step, and its outputs are the
+// manifest's; a stale object, or tpu.reclaim keep, keeps the slice.
+import * as assert from "assert";
+import { crc32cBase64, objects } from "./helpers/fakeStorage";
+import { BUCKET, buildStack } from "./helpers/stacks";
+import { StackValues } from "./helpers/trainConfig";
+
+type Outputs = StackValues & {
+    runs: Record<string, { runId: string; checkpoints: Record<string, unknown>; recalled: boolean }>;
+    lifecycle: { slice: string; reclaimPending: boolean; reclaim: string; note: string };
+};
+
+/** Handoff manifests for the given run ids, with real objects behind their checkpoints. */
+function handOff(runIds: Record<string, { id: string; kind: string }>): Record<string, Buffer> {
+    const data: Record<string, Buffer> = {};
+    for (const [run, { id, kind }] of Object.entries(runIds)) {
+        const uri = `gs://${BUCKET}/sft_match_official/${run}/sft_state_${kind}.msgpack`;
+        const bytes = Buffer.from(`checkpoint of ${id}`);
+        objects.set(uri, bytes);
+        data[run] = bytes;
+        const entry = {
+            run,
+            runId: id,
+            commits: { mllmJax: "a".repeat(40), miniOneRec: "b".repeat(40) },
+            config: `configs/${run}.yaml`,
+            checkpoints: { [kind]: { uri, size: bytes.length, crc32c: crc32cBase64(bytes) } },
+            exitCodes: [0, 0, 0, 0],
+            process0Worker: 2,
+            acceleratorType: "v6e-16",
+            chips: 16,
+            startedAt: 1_000_000,
+            finishedAt: 1_000_900,
+            chipHours: 4,
+            recordedAt: "2026-11-29T20:00:00Z",
+        };
+        const manifest = { schemaVersion: 1, run, entries: { [id]: entry } };
+        objects.set(`gs://${BUCKET}/sft_match_official/${run}/handoff.json`, Buffer.from(JSON.stringify(manifest)));
+    }
+    return data;
+}
+
+describe("tpu.reclaim: the train stack without its slice once every run is handed off (mocks)", function () {
+    this.timeout(60000);
+    let fresh: { outputs: Outputs };
+    let ids: Record<string, { id: string; kind: string }>;
+    before(async () => {
+        objects.clear();
+        fresh = (await buildStack("train")) as unknown as { outputs: Outputs };
+        ids = Object.fromEntries(
+            Object.entries(fresh.outputs.runs).map(([run, r]) => [
+                run,
+                { id: r.runId, kind: Object.keys(r.checkpoints)[0] },
+            ]),
+        );
+    });
+    after(() => objects.clear());
+
+    it("with nothing handed off, declares the slice and says the next up reclaims it", () => {
+        assert.strictEqual(fresh.outputs.lifecycle.reclaim, "after-handoff");
+        assert.strictEqual(fresh.outputs.lifecycle.slice, "up");
+        assert.strictEqual(fresh.outputs.lifecycle.reclaimPending, true);
+        assert.match(fresh.outputs.lifecycle.note, /pulumi up.*again/);
+    });
+
+    it("with every run verified in its manifest, declares no VM and no step; the outputs are the manifest's", async () => {
+        handOff(ids);
+        const { mocks, outputs } = (await buildStack("train")) as unknown as {
+            mocks: Awaited<ReturnType<typeof buildStack>>["mocks"];
+            outputs: Outputs;
+        };
+        assert.strictEqual(mocks.ofType("gcp:tpu/v2Vm:V2Vm").length, 0);
+        assert.strictEqual(mocks.ofType("command:remote:Command").length, 0);
+        assert.strictEqual(mocks.ofType("command:remote:CopyToRemote").length, 0);
+        // The bucket, the VMs' identity with its grants, and the firewall rule stay for the next slice.
+        assert.strictEqual(mocks.ofType("gcp:storage/bucket:Bucket").length, 1);
+        assert.strictEqual(mocks.ofType("gcp:serviceaccount/account:Account").length, 1);
+        assert.strictEqual(mocks.ofType("gcp:compute/firewall:Firewall").length, 1);
+        assert.strictEqual(outputs.lifecycle.slice, "reclaimed");
+        assert.strictEqual(outputs.lifecycle.reclaimPending, false);
+        for (const [run, { id, kind }] of Object.entries(ids)) {
+            const r = outputs.runs[run] as unknown as Record<string, unknown>;
+            assert.strictEqual(r.runId, id);
+            assert.strictEqual(r.recalled, true);
+            assert.deepStrictEqual(Object.keys(r.checkpoints as object), [kind]);
+            assert.deepStrictEqual(r.exitCodes, [0, 0, 0, 0]);
+            assert.strictEqual(r.trainSeconds, 900);
+            assert.strictEqual(r.chipHours, 4);
+            assert.strictEqual(r.handoffUri, `gs://${BUCKET}/sft_match_official/${run}/handoff.json`);
+        }
+        assert.strictEqual((outputs.cost as { workChipHours: number }).workChipHours, 8);
+    });
+
+    it("keeps the slice when one checkpoint object no longer matches its entry", async () => {
+        handOff(ids);
+        const [run, { kind }] = Object.entries(ids)[0];
+        objects.set(`gs://${BUCKET}/sft_match_official/${run}/sft_state_${kind}.msgpack`, Buffer.from("replaced"));
+        const { mocks, outputs } = await buildStack("train");
+        assert.strictEqual(mocks.ofType("gcp:tpu/v2Vm:V2Vm").length, 1);
+        assert.strictEqual((outputs as unknown as Outputs).lifecycle.slice, "up");
+    });
+
+    it("keeps the slice with tpu.reclaim keep, even with every run handed off", async () => {
+        handOff(ids);
+        const { mocks, outputs } = await buildStack("train", (v) => {
+            (v.tpu as Record<string, unknown>).reclaim = "keep";
+        });
+        assert.strictEqual(mocks.ofType("gcp:tpu/v2Vm:V2Vm").length, 1);
+        const lifecycle = (outputs as unknown as Outputs).lifecycle;
+        assert.deepStrictEqual([lifecycle.slice, lifecycle.reclaimPending], ["up", false]);
+    });
+});
