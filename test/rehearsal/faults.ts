@@ -21,10 +21,13 @@ async function main(): Promise<number> {
         print(check);
     };
     let world: World | undefined;
+    let ctx: FaultContext | undefined;
     try {
         world = await setUpWorld("faults", { echo: process.env.REHEARSE_QUIET !== "1" });
-        const ctx = new FaultContext(world);
-        for (const fault of FAULT_CASES) {
+        ctx = new FaultContext(world);
+        // FAULTS_ONLY=<regex> runs only the matching cases (while working on them; CI runs all of them).
+        const only = process.env.FAULTS_ONLY ? new RegExp(process.env.FAULTS_ONLY) : undefined;
+        for (const fault of FAULT_CASES.filter((f) => !only || only.test(f.name))) {
             const caseStarted = Date.now();
             say(`case: ${fault.name}`);
             try {
@@ -47,6 +50,8 @@ async function main(): Promise<number> {
     } finally {
         if (world) await world.teardown();
     }
+    // The lifecycle figures the cases measured (detection, recovery, idle after the work), for the notes and README.
+    if (ctx && Object.keys(ctx.figures).length) console.log(`figures: ${JSON.stringify(ctx.figures)}`);
     const failed = checks.filter((c) => !c.ok).length;
     say(`${((Date.now() - started) / 1000).toFixed(0)} s`);
     console.log(`${checks.length - failed} passed, ${failed} failed`);

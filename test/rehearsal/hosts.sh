@@ -816,9 +816,11 @@ cmd_preempt() {
     local file
     file="$(slice_file "$2")"
     [[ -f "$file" ]] || die "slice $2 does not exist"
-    kill_slice_hosts "$2"
+    # The API reports the node PREEMPTED by the time its hosts are gone: whoever sees a connection drop and asks
+    # must not be told READY.
     python3 -c 'import json, sys
 p = sys.argv[1]; d = json.load(open(p)); d["state"] = "PREEMPTED"; open(p, "w").write(json.dumps(d) + "\n")' "$file"
+    kill_slice_hosts "$2"
     note "preempt: slice $2 is PREEMPTED (its hosts are gone)"
 }
 

@@ -682,6 +682,237 @@ const backInCapacity: FaultCase = {
     },
 };
 
+/** A train config from the case's starting point with `change` applied (and short supervisor backoffs). */
+function supervisedTrainConfig(ctx: FaultContext, change: (c: Record<string, Json>) => void): Record<string, Json> {
+    const config = clone(ctx.memo.trainConfig) as Record<string, Json>;
+    config["tpu-sft:supervisor"] = { maxRecoveries: 3, backoffSeconds: 1, maxBackoffSeconds: 2 };
+    change(config);
+    return config;
+}
+
+/** The supervisor's summary lines (from `supervise <stack>: done|stopped` on). */
+function summaryOf(text: string): string {
+    const at = text.search(/^supervise \S+: (done|stopped) \(exit/m);
+    return at < 0 ? "no summary" : text.slice(at).split("\n").slice(0, 6).join(" | ");
+}
+
+/** Seconds since the epoch of the supervisor's first log line matching `pattern`. */
+function stampOf(text: string, pattern: RegExp): number | undefined {
+    const line = text.split("\n").find((l) => pattern.test(l));
+    const stamp = line && /^\[([0-9T:.Z-]+)\]/.exec(line);
+    return stamp ? Date.parse(stamp[1]) / 1000 : undefined;
+}
+
+const supervisedPreemption: FaultCase = {
+    name: "the supervisor: the slice is preempted during the second run",
+    async inject(ctx) {
+        // Office is complete in its manifest; industrial gets a new run id (one checkpoint kind it never had).
+        ctx.writeTrainConfig(
+            supervisedTrainConfig(ctx, (c) => {
+                c["tpu-sft:train"].runs[1].checkpoints = ["last"];
+            }),
+        );
+    },
+    async expect(ctx) {
+        const since = Date.now() / 1000;
+        const supervising = ctx.supervise("train");
+        // Slow steps, so the preemption lands mid-run. The slice is created by the supervisor's first update (the
+        // stacks were destroyed before): tune its fresh hosts once they exist, before bootstrap ends.
+        const created = await pollFor(90, () => (ctx.sliceRecord("train")?.state === "READY" ? true : undefined));
+        if (created) ctx.tuneStandin("STANDIN_STEP_SECONDS=1\n");
+        const runsDir = path.join(ctx.world.hostRoot(ctx.trainHost(0)), "tpu-sft-runs");
+        const victim = await pollFor(150, () => runDirAtStep2(runsDir, since, "industrial-"));
+        const before = ctx.sliceRecord("train");
+        let preemptedAt = 0;
+        if (victim) {
+            await ctx.hostsSh("preempt", ctx.world.hostsDir, "train");
+            preemptedAt = Date.now() / 1000;
+        }
+        const supervised = await supervising;
+        const text = supervised.stdout + supervised.stderr;
+        const after = ctx.sliceRecord("train");
+        const outputs = supervised.code === 0 ? ((await ctx.trainOutputs()) as Json) : undefined;
+        const office = outputs?.runs?.office;
+        const industrial = outputs?.runs?.industrial;
+        const decidedAt = stampOf(text, /decision replace-slice/);
+        const relaunch = fs.existsSync(runsDir)
+            ? fs
+                  .readdirSync(runsDir)
+                  .filter((d) => d.startsWith("industrial-") && fs.existsSync(path.join(runsDir, d, "pid")))
+                  .map((d) => fs.statSync(path.join(runsDir, d, "pid")).mtimeMs / 1000)
+                  .filter((t) => t > preemptedAt)
+            : [];
+        const relaunchedAt = relaunch.length ? Math.min(...relaunch) : undefined;
+        if (preemptedAt && decidedAt) ctx.figures.preemptionDetectionSeconds = round1(decidedAt - preemptedAt);
+        if (preemptedAt && relaunchedAt) ctx.figures.preemptionRecoverySeconds = round1(relaunchedAt - preemptedAt);
+        const bootstrapped = (text.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
+        return [
+            {
+                name: "supervisor recovers a preempted slice",
+                expected:
+                    "the first run is not retrained, the slice is recreated, bootstrap runs on the fresh hosts, the second run completes, the outputs are complete",
+                ok:
+                    preemptedAt > 0 &&
+                    supervised.code === 0 &&
+                    /decision replace-slice: the slice is PREEMPTED/.test(text) &&
+                    before?.instance !== undefined &&
+                    after?.state === "READY" &&
+                    after.instance !== before.instance &&
+                    bootstrapped >= 2 * ctx.world.hosts.train.length &&
+                    office?.recalled === true &&
+                    industrial?.recalled === false &&
+                    JSON.stringify(industrial?.exitCodes) === JSON.stringify(ctx.world.hosts.train.map(() => 0)) &&
+                    typeof industrial?.checkpoints?.last?.crc32c === "string" &&
+                    /preemptions 1\b/.test(text),
+                observed: `preempted ${preemptedAt ? "yes" : "never (no industrial step 2 seen)"}; supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${before?.instance} → ${after?.instance}/${after?.state}; bootstrap created ${bootstrapped}×; office recalled ${office?.recalled}; industrial recalled ${industrial?.recalled}, exit codes ${JSON.stringify(industrial?.exitCodes)}; detection ${ctx.figures.preemptionDetectionSeconds} s, relaunch ${ctx.figures.preemptionRecoverySeconds} s after the preemption; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+            },
+        ];
+    },
+};
+
+const supervisedZoneFallback: FaultCase = {
+    name: "the supervisor: the first zone has no capacity",
+    async inject(ctx) {
+        await ctx.hostsSh("zone-capacity", ctx.world.hostsDir, "us-east1-d", "none");
+        ctx.writeTrainConfig(
+            supervisedTrainConfig(ctx, (c) => {
+                const tpu = { ...c["tpu-sft:tpu"], zones: ["us-east1-d", "us-east5-b"] };
+                delete tpu.zone;
+                c["tpu-sft:tpu"] = tpu;
+            }),
+        );
+    },
+    async expect(ctx) {
+        const supervised = await ctx.supervise("train");
+        const text = supervised.stdout + supervised.stderr;
+        const record = ctx.sliceRecord("train");
+        const active = /tpu-sft:activeZone: (\S+)/.exec(fs.readFileSync(ctx.world.files.train, "utf8"))?.[1];
+        const outputs = supervised.code === 0 ? ((await ctx.trainOutputs()) as Json) : undefined;
+        const codes = Object.values(outputs?.runs ?? {}).map((r) => JSON.stringify((r as Json).exitCodes));
+        return [
+            {
+                name: "supervisor moves to the next zone",
+                expected: "the slice is created in us-east5-b after us-east1-d has no capacity, and the runs complete",
+                ok:
+                    supervised.code === 0 &&
+                    /decision next-zone: no capacity for the slice in us-east1-d: moving to us-east5-b/.test(text) &&
+                    record?.zone === "us-east5-b" &&
+                    record.state === "READY" &&
+                    active === "us-east5-b" &&
+                    codes.length === 2 &&
+                    codes.every((c) => c === JSON.stringify(ctx.world.hosts.train.map(() => 0))),
+                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; ${firstLine(text, /decision next-zone/, "no next-zone decision")}; slice ${record?.zone} ${record?.state}; activeZone ${active}; exit codes ${codes.join(" ")}; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        await ctx.hostsSh("zone-capacity", ctx.world.hostsDir, "us-east1-d", "ok");
+    },
+};
+
+const supervisorGivesUp: FaultCase = {
+    name: "the supervisor gives up after supervisor.maxRecoveries",
+    async inject(ctx) {
+        for (const zone of ["us-east1-d", "us-east5-b"])
+            await ctx.hostsSh("zone-capacity", ctx.world.hostsDir, zone, "none");
+        // Back to the first zone, then nowhere to go: one recovery allowed.
+        ctx.writeTrainConfig(
+            supervisedTrainConfig(ctx, (c) => {
+                const tpu = { ...c["tpu-sft:tpu"], zones: ["us-east1-d", "us-east5-b"] };
+                delete tpu.zone;
+                c["tpu-sft:tpu"] = tpu;
+                c["tpu-sft:supervisor"].maxRecoveries = 1;
+            }),
+        );
+    },
+    async expect(ctx) {
+        const supervised = await ctx.supervise("train");
+        const text = supervised.stdout + supervised.stderr;
+        return [
+            {
+                name: "supervisor gives up",
+                expected: "after 1 recovery (maxRecoveries 1) it stops with exit 3 and prints its summary",
+                ok:
+                    supervised.code === 3 &&
+                    /supervise \S+: stopped \(exit 3\): gave up after 1 recoveries \(supervisor\.maxRecoveries = 1\)/.test(
+                        text,
+                    ) &&
+                    /zones tried: us-east1-d, us-east5-b/.test(text) &&
+                    /attempts 2, recoveries 1/.test(text),
+                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; ${summaryOf(text)}`,
+            },
+        ];
+    },
+    async restore(ctx) {
+        for (const zone of ["us-east1-d", "us-east5-b"])
+            await ctx.hostsSh("zone-capacity", ctx.world.hostsDir, zone, "ok");
+    },
+};
+
+const reclaimAfterHandoff: FaultCase = {
+    name: "tpu.reclaim after-handoff, then eval from the manifest",
+    async inject(ctx) {
+        // A run id never trained here (industrial with best alone), so the stack trains, hands off, then reclaims.
+        ctx.writeTrainConfig(
+            supervisedTrainConfig(ctx, (c) => {
+                const tpu = { ...c["tpu-sft:tpu"], zone: "us-east5-b", reclaim: "after-handoff" };
+                delete tpu.zones;
+                c["tpu-sft:tpu"] = tpu;
+                delete c["tpu-sft:activeZone"];
+                c["tpu-sft:train"].runs[1].checkpoints = ["best"];
+            }),
+        );
+        // The eval stack reads the handoff manifests (no StackReference): it must work with the train slice gone.
+        const evaluated = clone(ctx.world.evalConfig) as Record<string, Json>;
+        delete evaluated["tpu-sft:eval"].trainStack;
+        writeConfig(ctx.world.files.eval, evaluated);
+    },
+    async expect(ctx) {
+        const supervised = await ctx.supervise("train");
+        const text = supervised.stdout + supervised.stderr;
+        const state = (await ctx.hostsSh("slice-state", ctx.world.hostsDir, "train")).stdout.trim();
+        const outputs = supervised.code === 0 ? ((await ctx.trainOutputs()) as Json) : undefined;
+        const idle = /idle after work: ([0-9.]+) chip-hours/.exec(text);
+        const idleSeconds = /reclaimed ([0-9.]+) s after the work ended/.exec(text);
+        if (idle) ctx.figures.idleAfterWorkChipHours = Number(idle[1]);
+        if (idleSeconds) ctx.figures.idleAfterWorkSeconds = Number(idleSeconds[1]);
+        const aliveHosts = (await ctx.hostsSh("status", ctx.world.hostsDir)).stdout;
+        const evaluated = await ctx.up("eval");
+        const evalOutputs = evaluated.code === 0 ? ((await ctx.evalOutputs()) as Json) : undefined;
+        const hr = Object.values(evalOutputs?.evalRuns ?? {}).map((r) => (r as Json).hr?.["1"]);
+        return [
+            {
+                name: "reclaim after handoff",
+                expected:
+                    "the run trains and hands off, the next update deletes the slice (hosts gone), the outputs stay complete, idle chip-hours after the work near 0",
+                ok:
+                    supervised.code === 0 &&
+                    /decision reclaim/.test(text) &&
+                    state === "NOT_FOUND" &&
+                    outputs?.lifecycle?.slice === "reclaimed" &&
+                    outputs?.runs?.industrial?.recalled === true &&
+                    typeof outputs?.runs?.industrial?.checkpoints?.best?.crc32c === "string" &&
+                    typeof outputs?.runs?.office?.checkpoints?.best?.crc32c === "string" &&
+                    idle !== null &&
+                    Number(idle[1]) < 0.5,
+                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${state}; lifecycle ${JSON.stringify(outputs?.lifecycle?.slice)}; industrial best ${outputs?.runs?.industrial?.checkpoints?.best?.crc32c}; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+            },
+            {
+                name: "eval from the manifest after the train slice is gone",
+                expected: "the eval stack takes its checkpoints from the handoff manifests and completes",
+                ok:
+                    state === "NOT_FOUND" &&
+                    evaluated.code === 0 &&
+                    hr.length === 2 &&
+                    hr.every((v) => typeof v === "number"),
+                observed: `train slice ${state}; hosts: ${aliveHosts.replace(/\s+/g, " ").slice(0, 200)}; eval up exit ${evaluated.code} after ${evaluated.seconds.toFixed(0)} s; HR@1 ${JSON.stringify(hr)}${evaluated.code === 0 ? "" : `; ${errorLines(evaluated.stdout + evaluated.stderr)}`}`,
+            },
+        ];
+    },
+};
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
 const destroyWithHostGone: FaultCase = {
     name: "destroy while a host is gone",
     async inject(ctx) {
@@ -758,6 +989,10 @@ export const FAULT_CASES: readonly FaultCase[] = [
     zoneWithoutCapacity,
     backInCapacity,
     destroyWithHostGone,
+    supervisedPreemption,
+    supervisedZoneFallback,
+    supervisorGivesUp,
+    reclaimAfterHandoff,
     secretsAtRest,
 ];
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { run, Ran } from "../cli";
 import { writeConfig } from "../stackConfigs";
-import { World } from "../world";
+import { ROOT, World } from "../world";
 
 /** One line of the suite's output: a check a case makes. */
 export interface Check {
@@ -46,6 +46,8 @@ export class FaultContext {
     /** stdout and stderr of every `pulumi` run, for the secrets scan. */
     readonly transcripts: string[] = [];
     readonly memo: Memo;
+    /** Figures the cases measure (seconds, chip-hours), printed as one JSON line at the end. */
+    readonly figures: Record<string, number> = {};
 
     constructor(readonly world: World) {
         this.memo = { trainConfig: world.trainConfig };
@@ -63,6 +65,26 @@ export class FaultContext {
     /** `pulumi up` with extra arguments (e.g. `--replace <urn>`, what the supervisor runs). */
     async upWith(which: "train" | "eval", extra: string[]): Promise<Ran> {
         return this.keep(await this.world.up(which, extra, true));
+    }
+
+    /**
+     * `npm run supervise -- --stack <stack> --config-file <the world's stack file>`, as a user runs it (the project
+     * directory is the repository; the world's stack file stays in the world's temp dir).
+     */
+    async supervise(which: "train" | "eval"): Promise<Ran> {
+        const args = [
+            path.join(ROOT, "node_modules", ".bin", "ts-node"),
+            "--transpile-only",
+            path.join(ROOT, "scripts", "supervise.ts"),
+            "--stack",
+            this.world.stacks[which],
+            "--dir",
+            ROOT,
+            "--config-file",
+            this.world.files[which],
+        ];
+        const echo = process.env.REHEARSE_QUIET !== "1";
+        return this.keep(await run(process.execPath, args, { env: this.world.env, cwd: ROOT, echo }));
     }
 
     /** The URN of a stack's slice in the control-plane twin (components/localSlice.ts): what `--replace` takes. */
