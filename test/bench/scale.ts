@@ -8,7 +8,7 @@
 // A benchmark, not a test: no thresholds. It exits non-zero, with the engine's error, if an up or destroy fails.
 import * as fs from "fs";
 import * as os from "os";
-import { parseAcceleratorType } from "../../components/config/accelerators";
+import { parseAcceleratorType, RUNTIMES_BY_GENERATION } from "../../components/config/accelerators";
 import { writeConfig } from "../rehearsal/stackConfigs";
 import { readStepTimings } from "../rehearsal/stepTimings";
 import { Json, setUpWorld, World } from "../rehearsal/world";
@@ -45,13 +45,25 @@ function parseArgs(argv: readonly string[]): Options {
     return { json, types, verbose };
 }
 
-/** The train config for one size: the world's, with only its first run and the slice's type (and name) set. */
+/**
+ * The train config for one size: the world's, with only its first run and the slice's type set. Config validation
+ * (components/config/sliceRelations.ts) ties only the runtime to the type on the local target (zones are checked on
+ * gcp only, and the twin's host count follows the type): every v6e type keeps v6e-ubuntu-2404; another generation
+ * gets its first runtime.
+ */
 function sizedConfig(base: Record<string, Json>, type: string): Record<string, Json> {
     const train = base["tpu-sft:train"];
+    const tpu = base["tpu-sft:tpu"];
+    const runtimes = RUNTIMES_BY_GENERATION[parseAcceleratorType(type)!.generation];
     return {
         ...base,
-        // tpu.name is only a label on the twin; it follows the type as the checked-in name does (mllm-jax-v6e-16-sft).
-        "tpu-sft:tpu": { ...base["tpu-sft:tpu"], acceleratorType: type, name: `mllm-jax-${type}-sft` },
+        "tpu-sft:tpu": {
+            ...tpu,
+            acceleratorType: type,
+            runtimeVersion: runtimes.includes(tpu.runtimeVersion) ? tpu.runtimeVersion : runtimes[0],
+            // Only a label on the twin; it follows the type as the checked-in name does (mllm-jax-v6e-16-sft).
+            name: `mllm-jax-${type}-sft`,
+        },
         "tpu-sft:train": { ...train, runs: [train.runs[0]] },
     };
 }
@@ -59,7 +71,7 @@ function sizedConfig(base: Record<string, Json>, type: string): Record<string, J
 async function measure(world: World, type: string, runName: string): Promise<SizeFigures> {
     const hosts = parseAcceleratorType(type)!.hosts;
     writeConfig(world.files.train, sizedConfig(world.trainConfig, type));
-    say(`${type}: pulumi up (${hosts} hosts)`);
+    say(`${type}: pulumi up (${hosts} host${hosts === 1 ? "" : "s"})`);
     const up = await world.up("train");
     const outputs = await world.outputs("train");
     const run = outputs.runs?.[runName];

@@ -94,7 +94,7 @@ export function renderTable(sizes: readonly SizeFigures[], runName: string): str
     const r = ratios(sizes);
     const lines: string[] = [];
     const head = ["type", "hosts", "total s", "slice s", "bootstrap s", "job s", "overhead s", "overhead ×", "total ×"];
-    const base = sizes[0] ? `${sizes[0].hosts} hosts` : "the first row";
+    const base = sizes[0] ? `${sizes[0].hosts} host${sizes[0].hosts === 1 ? "" : "s"}` : "the first row";
     const widths = [8, 5, 8, 8, 11, 6, 10, 10, 7];
     const row = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])));
     lines.push(
