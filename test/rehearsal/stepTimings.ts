@@ -10,6 +10,9 @@ export interface StepTiming {
     readonly type: string;
     readonly op: string;
     readonly seconds: number;
+    /** The engine's timestamps of the resource's pre and outputs events (epoch seconds). */
+    readonly started: number;
+    readonly finished: number;
 }
 
 interface EngineEvent {
@@ -52,6 +55,8 @@ export function readStepTimings(file: string, runNames: readonly string[]): Step
                 type: begin.type,
                 op: begin.op,
                 seconds: event.timestamp - begin.timestamp,
+                started: begin.timestamp,
+                finished: event.timestamp,
             });
         }
     }
@@ -71,4 +76,14 @@ export function summarizeSteps(
         entry.maxSeconds = Math.max(entry.maxSeconds, t.seconds);
     }
     return summary;
+}
+
+/**
+ * Wall seconds of the steps that `select` picks, run in parallel or not: from the first one's start to the last
+ * one's end. Undefined when none ran.
+ */
+export function spanSeconds(timings: readonly StepTiming[], select: (t: StepTiming) => boolean): number | undefined {
+    const picked = timings.filter(select);
+    if (picked.length === 0) return undefined;
+    return Math.max(...picked.map((t) => t.finished)) - Math.min(...picked.map((t) => t.started));
 }
