@@ -74,10 +74,21 @@ export function parseArgs(argv: readonly string[], cwd: string): SuperviseArgs {
     };
 }
 
+/**
+ * The engine's parallelism for a slice of `hosts` workers. Every worker's wait step must run at once: a wait is what
+ * notices its worker's failure and tells the peers (scripts/remote/wait.sh), and a worker whose wait is queued
+ * behind the others (the engine's default is 4 per CPU: 8 on a 2-core runner) would leave its peers hanging in their
+ * collectives. Twice the hosts covers the waits plus the copies and checks around them.
+ */
+export function engineParallelism(hosts: number): number {
+    return Math.max(16, 2 * hosts);
+}
+
 class AutomationDriver implements StackDriver {
     constructor(
         private readonly stack: Stack,
         private readonly configFile: string | undefined,
+        private readonly parallel: number,
     ) {}
     async up(replace: readonly string[]): Promise<Record<string, unknown>> {
         try {
@@ -86,6 +97,7 @@ class AutomationDriver implements StackDriver {
                 replace: replace.length ? [...replace] : undefined,
                 color: "never",
                 configFile: this.configFile,
+                parallel: this.parallel,
             });
             return Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.value]));
         } catch (err) {
@@ -146,7 +158,8 @@ async function superviseStack(stackName: string, dir: string, configFile?: strin
     }
     const stack = await LocalWorkspace.selectStack({ stackName, workDir: dir });
     const role = config.role === "train" ? config.train : config.eval;
-    const summary = await supervise(new AutomationDriver(stack, configFile), {
+    const driver = new AutomationDriver(stack, configFile, engineParallelism(config.shape.hosts));
+    const summary = await supervise(driver, {
         stack: stackName,
         limits: { ...config.supervisor, maxAttempts: role.maxAttempts },
         zones: config.tpu.zones,

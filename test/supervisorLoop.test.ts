@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "../scripts/supervise";
+import { engineParallelism, parseArgs } from "../scripts/supervise";
 import { SliceState } from "../scripts/supervise/decide";
 import {
     formatSummary,
@@ -316,5 +316,11 @@ describe("supervise CLI arguments", () => {
             configFile: "/w/Pulumi.x.yaml",
         });
         assert.throws(() => parseArgs(["--pipeline", "--config-file=/w/f.yaml"], "/p"), /use it with --stack/);
+    });
+});
+
+describe("supervise: the engine's parallelism", () => {
+    it("runs every worker's wait at once: at least twice the hosts, never below 16", () => {
+        assert.deepStrictEqual([1, 4, 8, 16].map(engineParallelism), [16, 16, 16, 32]);
     });
 });
