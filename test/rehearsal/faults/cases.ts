@@ -21,6 +21,7 @@ import {
 } from "./context";
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+const round1 = (n: number) => Math.round(n * 10) / 10;
 type TrainConfig = { "tpu-sft:train": { runs: { checkpoints: string[] }[] } } & Record<string, unknown>;
 
 /** The hostile repository location: a real clone of the stand-in MLLM-JAX at a path full of shell syntax. */
@@ -341,6 +342,7 @@ const preemption: FaultCase = {
         }
         const preempted = await upping;
         const reportedAfter = (Date.now() - killedAt) / 1000;
+        if (killedAt) ctx.figures.jobKilledToUpFailedSeconds = round1(reportedAfter);
         sampling = false;
         await sampler;
         const text = preempted.stdout + preempted.stderr;
@@ -554,6 +556,7 @@ const peersHang: FaultCase = {
             if (r.stdout.trim() !== "gone") alive.push(`w${p.w}`);
         }
         const latest = Math.max(...peers.map((p) => p.endedAfter));
+        ctx.figures.workerFailedToPeersStoppedSeconds = round1(latest);
         return [
             {
                 name: "one worker exits 1 while its peers hang",
@@ -583,6 +586,7 @@ const preemptedSlice: FaultCase = {
     },
     async expect(ctx) {
         const preempted = await ctx.up("train");
+        ctx.figures.plainUpOnPreemptedSliceSeconds = round1(preempted.seconds);
         const text = preempted.stdout + preempted.stderr;
         const recovery = new RegExp(
             `npm run supervise -- --stack \\S+[^\\n]*pulumi up --replace '${literal(ctx.sliceUrn("train"))}'`,
@@ -910,8 +914,6 @@ const reclaimAfterHandoff: FaultCase = {
         ];
     },
 };
-
-const round1 = (n: number) => Math.round(n * 10) / 10;
 
 const destroyWithHostGone: FaultCase = {
     name: "destroy while a host is gone",
