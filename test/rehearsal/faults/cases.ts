@@ -710,10 +710,11 @@ function stampOf(text: string, pattern: RegExp): number | undefined {
 const supervisedPreemption: FaultCase = {
     name: "the supervisor: the slice is preempted during the second run",
     async inject(ctx) {
-        // Office is complete in its manifest; industrial gets a new run id (one checkpoint kind it never had).
+        // Office is complete in its manifest; the second run is new in this world (a name never trained here, so
+        // its id has no entry whatever the cases before did): it trains, and is preempted while it does.
         ctx.writeTrainConfig(
             supervisedTrainConfig(ctx, (c) => {
-                c["tpu-sft:train"].runs[1].checkpoints = ["last"];
+                c["tpu-sft:train"].runs[1] = { ...c["tpu-sft:train"].runs[1], name: "second", checkpoints: ["last"] };
             }),
         );
     },
@@ -725,7 +726,7 @@ const supervisedPreemption: FaultCase = {
         const created = await pollFor(90, () => (ctx.sliceRecord("train")?.state === "READY" ? true : undefined));
         if (created) ctx.tuneStandin("STANDIN_STEP_SECONDS=1\n");
         const runsDir = path.join(ctx.world.hostRoot(ctx.trainHost(0)), "tpu-sft-runs");
-        const victim = await pollFor(150, () => runDirAtStep2(runsDir, since, "industrial-"));
+        const victim = await pollFor(150, () => runDirAtStep2(runsDir, since, "second-"));
         const before = ctx.sliceRecord("train");
         let preemptedAt = 0;
         if (victim) {
@@ -737,12 +738,12 @@ const supervisedPreemption: FaultCase = {
         const after = ctx.sliceRecord("train");
         const outputs = supervised.code === 0 ? ((await ctx.trainOutputs()) as Json) : undefined;
         const office = outputs?.runs?.office;
-        const industrial = outputs?.runs?.industrial;
+        const second = outputs?.runs?.second;
         const decidedAt = stampOf(text, /decision replace-slice/);
         const relaunch = fs.existsSync(runsDir)
             ? fs
                   .readdirSync(runsDir)
-                  .filter((d) => d.startsWith("industrial-") && fs.existsSync(path.join(runsDir, d, "pid")))
+                  .filter((d) => d.startsWith("second-") && fs.existsSync(path.join(runsDir, d, "pid")))
                   .map((d) => fs.statSync(path.join(runsDir, d, "pid")).mtimeMs / 1000)
                   .filter((t) => t > preemptedAt)
             : [];
@@ -764,11 +765,11 @@ const supervisedPreemption: FaultCase = {
                     after.instance !== before.instance &&
                     bootstrapped >= 2 * ctx.world.hosts.train.length &&
                     office?.recalled === true &&
-                    industrial?.recalled === false &&
-                    JSON.stringify(industrial?.exitCodes) === JSON.stringify(ctx.world.hosts.train.map(() => 0)) &&
-                    typeof industrial?.checkpoints?.last?.crc32c === "string" &&
+                    second?.recalled === false &&
+                    JSON.stringify(second?.exitCodes) === JSON.stringify(ctx.world.hosts.train.map(() => 0)) &&
+                    typeof second?.checkpoints?.last?.crc32c === "string" &&
                     /preemptions 1\b/.test(text),
-                observed: `preempted ${preemptedAt ? "yes" : "never (no industrial step 2 seen)"}; supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${before?.instance} → ${after?.instance}/${after?.state}; bootstrap created ${bootstrapped}×; office recalled ${office?.recalled}; industrial recalled ${industrial?.recalled}, exit codes ${JSON.stringify(industrial?.exitCodes)}; detection ${ctx.figures.preemptionDetectionSeconds} s, relaunch ${ctx.figures.preemptionRecoverySeconds} s after the preemption; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+                observed: `preempted ${preemptedAt ? "yes" : "never (no step 2 of the second run seen)"}; supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${before?.instance} → ${after?.instance}/${after?.state}; bootstrap created ${bootstrapped}×; office recalled ${office?.recalled}; second run recalled ${second?.recalled}, exit codes ${JSON.stringify(second?.exitCodes)}; detection ${ctx.figures.preemptionDetectionSeconds} s, relaunch ${ctx.figures.preemptionRecoverySeconds} s after the preemption; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
             },
         ];
     },
@@ -856,7 +857,7 @@ const supervisorGivesUp: FaultCase = {
 const reclaimAfterHandoff: FaultCase = {
     name: "tpu.reclaim after-handoff, then eval from the manifest",
     async inject(ctx) {
-        // A run id never trained here (industrial with best alone), so the stack trains, hands off, then reclaims.
+        // A run id never trained here (the second run with best alone), so the stack trains, hands off, then reclaims.
         ctx.writeTrainConfig(
             supervisedTrainConfig(ctx, (c) => {
                 const tpu = { ...c["tpu-sft:tpu"], zone: "us-east5-b", reclaim: "after-handoff" };
@@ -894,12 +895,12 @@ const reclaimAfterHandoff: FaultCase = {
                     /decision reclaim/.test(text) &&
                     state === "NOT_FOUND" &&
                     outputs?.lifecycle?.slice === "reclaimed" &&
-                    outputs?.runs?.industrial?.recalled === true &&
-                    typeof outputs?.runs?.industrial?.checkpoints?.best?.crc32c === "string" &&
+                    outputs?.runs?.second?.recalled === true &&
+                    typeof outputs?.runs?.second?.checkpoints?.best?.crc32c === "string" &&
                     typeof outputs?.runs?.office?.checkpoints?.best?.crc32c === "string" &&
                     idle !== null &&
                     Number(idle[1]) < 0.5,
-                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${state}; lifecycle ${JSON.stringify(outputs?.lifecycle?.slice)}; industrial best ${outputs?.runs?.industrial?.checkpoints?.best?.crc32c}; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${state}; lifecycle ${JSON.stringify(outputs?.lifecycle?.slice)}; second run best ${outputs?.runs?.second?.checkpoints?.best?.crc32c}; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
             },
             {
                 name: "eval from the manifest after the train slice is gone",
