@@ -102,12 +102,17 @@ export class TpuVm extends pulumi.ComponentResource implements WorkerHosts {
                   // identity's grants, the firewall and the APIs (opts.dependsOn), so its first step can use them.
                   { parent: this, dependsOn: opts?.dependsOn, customTimeouts: { create: "60m", delete: "30m" } },
               );
+        // What GCP says of the node now, read on every deployment (an adopted VM is already such a read). The managed
+        // resource holds what the last update or refresh saw, and a spot preemption in between changes nothing Pulumi
+        // would diff: without this read, plain `pulumi up` would dial the dead workers step after step.
+        const live = args.adopt
+            ? vm
+            : tpu.V2Vm.get(`${name}-live`, vm.id, undefined, { parent: this, dependsOn: [vm] });
         this.name = vm.name;
         this.zone = args.zone;
-        this.state = vm.state;
-        this.addresses = pulumi.all([vm.networkEndpoints, vm.state, vm.urn]).apply(([endpoints, state, urn]) => {
-            // The state Pulumi last read (`pulumi up --refresh` reads it again): a preempted slice fails here, before
-            // any step dials its dead workers.
+        this.state = live.state;
+        this.addresses = pulumi.all([live.networkEndpoints, live.state, vm.urn]).apply(([endpoints, state, urn]) => {
+            // A preempted or terminated slice fails here, before any step dials its dead workers.
             if (args.stack !== undefined && DEAD_SLICE_STATES.includes(state)) {
                 throw new Error(sliceNotReadyMessage(args.vmName, state, args.stack, urn));
             }

@@ -106,9 +106,11 @@ class AutomationDriver implements StackDriver {
     }
     async sliceUrn(type: string): Promise<string | undefined> {
         const state = await this.stack.exportStack();
-        const resources = (state.deployment as { resources?: { type: string; urn: string }[] }).resources ?? [];
-        // A type, or the qualified type a URN carries (parent types joined with `$`) when the type alone is ambiguous.
-        return resources.find((r) => r.type === type || r.urn.split("::")[2] === type)?.urn;
+        const resources =
+            (state.deployment as { resources?: { type: string; urn: string; external?: boolean }[] }).resources ?? [];
+        // A type, or the qualified type a URN carries (parent types joined with `$`) when the type alone is ambiguous;
+        // never a read of the node (`V2Vm.get`, external in the state): replacing a read replaces nothing.
+        return resources.find((r) => !r.external && (r.type === type || r.urn.split("::")[2] === type))?.urn;
     }
     async setActiveZone(zone: string): Promise<void> {
         if (this.configFile) {

@@ -377,7 +377,10 @@ describe("train stack under mocks, when the TPU VM was preempted", function () {
 
     it("fails before any step dials a worker, saying so and naming the recovery commands", async () => {
         const mocks = new StackMocks();
-        mocks.vmState = "PREEMPTED";
+        // The stored state still says READY (no refresh since): the read of the node made on every deployment
+        // is what finds it preempted.
+        mocks.vmState = "READY";
+        mocks.liveVmState = "PREEMPTED";
         const slice = await provisionTrainSlice(mocks);
         const addresses = slice.hosts.addresses as unknown as { promise(): Promise<unknown> };
         await assert.rejects(
@@ -386,5 +389,9 @@ describe("train stack under mocks, when the TPU VM was preempted", function () {
         );
         await new Promise((resolve) => setTimeout(resolve, 500));
         assert.deepStrictEqual(mocks.ofType("command:remote:Command"), []);
+        assert.deepStrictEqual(
+            mocks.reads.map((r) => [r.type, r.name, r.id]),
+            [["gcp:tpu/v2Vm:V2Vm", "tpu-live", "tpu-vm-id"]],
+        );
     });
 });

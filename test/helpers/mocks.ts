@@ -65,8 +65,12 @@ export class StackMocks implements pulumi.runtime.Mocks {
     evalAnswers: EvalAnswers | undefined;
     /** The hostname worker i reports to identify; a TPU VM worker's name by default. */
     hostnameOf: (worker: number) => string = (worker) => `t1v-n-mock-w-${worker}`;
-    /** The TPU node's state as the provider reads it (PREEMPTED after a spot preemption and a refresh). */
+    /** The TPU node's state in the stack's stored state (what the last update or refresh saw). */
     vmState = "READY";
+    /** The TPU node's state as a read now returns it (`V2Vm.get`); vmState when unset. */
+    liveVmState: string | undefined;
+    /** Reads of existing cloud objects (`Resource.get`), apart from the resources the program manages. */
+    readonly reads: Recorded[] = [];
     constructor(
         private readonly holder = 2,
         private readonly workers = 4,
@@ -78,14 +82,21 @@ export class StackMocks implements pulumi.runtime.Mocks {
         if (args.type === "command:local:Command" && args.name.endsWith("-cross-check")) {
             return this.crossCheck(args);
         }
-        this.resources.push({ type: args.type, name: args.name, inputs: args.inputs, id: args.id || undefined });
+        // A `get` sends an id and no inputs (an import sends both).
+        const read = Boolean(args.id) && Object.keys(args.inputs).length === 0;
+        (read ? this.reads : this.resources).push({
+            type: args.type,
+            name: args.name,
+            inputs: args.inputs,
+            id: args.id || undefined,
+        });
         const state: Record<string, Untyped> = { ...args.inputs };
         switch (args.type) {
             case "gcp:serviceaccount/account:Account":
                 state.email = `${args.inputs.accountId}@${args.inputs.project}.iam.gserviceaccount.com`;
                 break;
             case "gcp:tpu/v2Vm:V2Vm":
-                state.state = this.vmState;
+                state.state = read ? (this.liveVmState ?? this.vmState) : this.vmState;
                 state.networkEndpoints = Array.from({ length: this.workers }, (_, i) => ({
                     ipAddress: `10.0.0.${i + 2}`,
                     port: 8470,
