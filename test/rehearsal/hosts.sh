@@ -691,24 +691,21 @@ kill_slice_hosts() {
     for name in $(slice_hosts_alive "$1"); do
         ns="$(host_ns "$name")"
         kill_ns_processes "$ns" || true
-        ip netns del "$ns" 2>/dev/null || note "could not delete netns $ns"
         forget_host_link "$name"
+        ip netns del "$ns" 2>/dev/null || note "could not delete netns $ns"
         rm -f "$(host_dir "$name")/sshd/sshd.pid" "$(host_dir "$name")/init.pid" "$(host_dir "$name")/init.ready"
     done
     wait_reaped
 }
 
 # The kernel tears a deleted namespace down in the background, and its veth (whose root-side end is on the
-# bridge) goes with it only then; on a busy machine that can take seconds. A host created again under the same
-# name needs that name free, and this machine's neighbour entry for its address still points at the old MAC
-# (connections would stall until it expires), so wait for the link to go (removing it after 10 s) and forget it.
+# bridge) would go only then; on a busy machine that takes seconds. A host created again under the same name needs
+# that name free at once, and this machine's neighbour entry for its address still points at the old MAC
+# (connections would stall until it expires): delete the link now (its peer in the namespace goes with it, at once)
+# and forget the entry.
 forget_host_link() {
-    local name="$1" veth _
+    local name="$1" veth
     veth="$(host_veth "$name")"
-    for _ in $(seq 1 50); do
-        link_exists "$veth" || break
-        sleep 0.2
-    done
     if link_exists "$veth"; then ip link del "$veth" 2>/dev/null || note "could not delete link $veth"; fi
     ip neigh flush to "$(host_ip "$name")" dev "$BRIDGE" 2>/dev/null || true
 }

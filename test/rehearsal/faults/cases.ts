@@ -614,7 +614,9 @@ const replacedSlice: FaultCase = {
         const fresh = ctx.world.hosts.train.map((_, i) =>
             fs.existsSync(path.join(ctx.world.hostRoot(ctx.trainHost(i)), "MLLM-JAX", ".git")),
         );
-        const bootstrapped = (text.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
+        // Bootstrap on the fresh hosts: in the updates after the decision to replace the slice.
+        const afterReplace = text.slice(Math.max(0, text.search(/decision replace-slice/)));
+        const bootstrapped = (afterReplace.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
         return [
             {
                 name: "replace the preempted slice",
@@ -734,8 +736,9 @@ const supervisedPreemption: FaultCase = {
         const before = ctx.sliceRecord("train");
         let preemptedAt = 0;
         if (victim) {
-            await ctx.hostsSh("preempt", ctx.world.hostsDir, "train");
+            // The preemption starts when the call does: the twin reports PREEMPTED first, then stops the hosts.
             preemptedAt = Date.now() / 1000;
+            await ctx.hostsSh("preempt", ctx.world.hostsDir, "train");
         }
         const supervised = await supervising;
         const text = supervised.stdout + supervised.stderr;
@@ -754,7 +757,9 @@ const supervisedPreemption: FaultCase = {
         const relaunchedAt = relaunch.length ? Math.min(...relaunch) : undefined;
         if (preemptedAt && decidedAt) ctx.figures.preemptionDetectionSeconds = round1(decidedAt - preemptedAt);
         if (preemptedAt && relaunchedAt) ctx.figures.preemptionRecoverySeconds = round1(relaunchedAt - preemptedAt);
-        const bootstrapped = (text.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
+        // Bootstrap on the fresh hosts: in the updates after the decision to replace the slice.
+        const afterReplace = text.slice(Math.max(0, text.search(/decision replace-slice/)));
+        const bootstrapped = (afterReplace.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
         return [
             {
                 name: "supervisor recovers a preempted slice",
@@ -767,13 +772,13 @@ const supervisedPreemption: FaultCase = {
                     before?.instance !== undefined &&
                     after?.state === "READY" &&
                     after.instance !== before.instance &&
-                    bootstrapped >= 2 * ctx.world.hosts.train.length &&
+                    bootstrapped === ctx.world.hosts.train.length &&
                     office?.recalled === true &&
                     second?.recalled === false &&
                     JSON.stringify(second?.exitCodes) === JSON.stringify(ctx.world.hosts.train.map(() => 0)) &&
                     typeof second?.checkpoints?.last?.crc32c === "string" &&
                     /preemptions 1\b/.test(text),
-                observed: `preempted ${preemptedAt ? "yes" : "never (no step 2 of the second run seen)"}; supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${before?.instance} → ${after?.instance}/${after?.state}; bootstrap created ${bootstrapped}×; office recalled ${office?.recalled}; second run recalled ${second?.recalled}, exit codes ${JSON.stringify(second?.exitCodes)}; detection ${ctx.figures.preemptionDetectionSeconds} s, relaunch ${ctx.figures.preemptionRecoverySeconds} s after the preemption; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+                observed: `preempted ${preemptedAt ? "yes" : "never (no step 2 of the second run seen)"}; supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${before?.instance} → ${after?.instance}/${after?.state}; bootstrap created on ${bootstrapped} fresh hosts; office recalled ${office?.recalled}; second run recalled ${second?.recalled}, exit codes ${JSON.stringify(second?.exitCodes)}; detection ${ctx.figures.preemptionDetectionSeconds} s, relaunch ${ctx.figures.preemptionRecoverySeconds} s after the preemption; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
             },
         ];
     },
