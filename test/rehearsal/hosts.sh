@@ -687,27 +687,38 @@ slice_hosts_alive() {
 }
 
 kill_slice_hosts() {
-    local name ns
+    local name ns names=()
     for name in $(slice_hosts_alive "$1"); do
         ns="$(host_ns "$name")"
+        # As a VM shutting down: its processes die first, so their peers' connections see them close.
         kill_ns_processes "$ns" || true
-        forget_host_link "$name"
         ip netns del "$ns" 2>/dev/null || note "could not delete netns $ns"
         rm -f "$(host_dir "$name")/sshd/sshd.pid" "$(host_dir "$name")/init.pid" "$(host_dir "$name")/init.ready"
+        names+=("$name")
     done
+    forget_host_links "${names[@]+"${names[@]}"}"
     wait_reaped
 }
 
-# The kernel tears a deleted namespace down in the background, and its veth (whose root-side end is on the
-# bridge) would go only then; on a busy machine that takes seconds. A host created again under the same name needs
-# that name free at once, and this machine's neighbour entry for its address still points at the old MAC
-# (connections would stall until it expires): delete the link now (its peer in the namespace goes with it, at once)
-# and forget the entry.
-forget_host_link() {
-    local name="$1" veth
-    veth="$(host_veth "$name")"
-    if link_exists "$veth"; then ip link del "$veth" 2>/dev/null || note "could not delete link $veth"; fi
-    ip neigh flush to "$(host_ip "$name")" dev "$BRIDGE" 2>/dev/null || true
+# The kernel tears a deleted namespace down in the background, and its veth (whose root-side end is on the bridge)
+# goes only then; on a busy machine that takes seconds. A host created again under the same name needs that name
+# free, and this machine's neighbour entry for its address still points at the old MAC (connections would stall
+# until it expires): give the links 5 s in all to go (the closing connections' last packets pass meanwhile), delete
+# those left, and forget the entries.
+forget_host_links() {
+    local name deadline=$((SECONDS + 5)) left
+    while ((SECONDS < deadline)); do
+        left=0
+        for name in "$@"; do link_exists "$(host_veth "$name")" && left=1; done
+        ((left == 0)) && break
+        sleep 0.2
+    done
+    for name in "$@"; do
+        if link_exists "$(host_veth "$name")"; then
+            ip link del "$(host_veth "$name")" 2>/dev/null || note "could not delete link $(host_veth "$name")"
+        fi
+        ip neigh flush to "$(host_ip "$name")" dev "$BRIDGE" 2>/dev/null || true
+    done
 }
 
 # The world's bridge must exist (hosts.sh network or up); NET comes from it.
