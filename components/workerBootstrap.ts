@@ -4,7 +4,9 @@
  *   2. the hostnames are checked against the slice (TPU VM workers are `t1v-n-<id>-w-<index>`), and the host
  *      key is pinned (`connection.hostKey`) on every later connection, so an address recycled to another
  *      machine is refused by SSH before anything, the W&B key included, is sent;
- *   3. the step scripts are copied to the worker (remote.CopyToRemote, one directory per step and digest);
+ *   3. the step scripts are copied to the worker: one remote.CopyToRemote for identify's (before its host key is
+ *      known) and one for every later step's (with the key pinned), each a directory laid out as the worker's
+ *      `~/.tpu-sft/steps/<step>-<digest>/` (StepBundle in steps/stepScript.ts, with how the provider copies it);
  *   4. bootstrap: pinned repos, the Python env, and the W&B key merged into ~/.env from stdin.
  * Safe to re-run; a worker that is already set up answers in seconds.
  */
@@ -20,7 +22,7 @@ import {
     TPU_WORKER_HOSTNAME_PREFIX,
 } from "./steps/identify";
 import { parseStepResult } from "./steps/stepResult";
-import { StepName, stepShipment } from "./steps/stepScript";
+import { StepBundle, stepBundle, StepName } from "./steps/stepScript";
 
 /** Every step a run may use, after bootstrap. */
 export const RUN_STEPS: readonly StepName[] = [
@@ -53,7 +55,7 @@ export interface WorkerBootstrapArgs {
     readonly machineKey?: pulumi.Input<string>;
 }
 
-/** A FileAsset path relative to the program's directory, as Pulumi resolves asset paths. */
+/** An asset or archive path relative to the program's directory, as Pulumi resolves them. */
 function assetPath(file: string): string {
     return path.relative(process.cwd(), file) || file;
 }
@@ -72,28 +74,31 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
         const prefix = args.hostnamePrefix ?? TPU_WORKER_HOSTNAME_PREFIX;
         const steps = args.steps ?? RUN_STEPS;
 
+        // Two copies per worker, whatever the number of steps: the engine runs a bounded number of resource
+        // operations at once (`pulumi up --parallel`), so on a large slice many small copies queue in waves.
+        const identifyBundle = stepBundle(["identify"]);
+        const runBundle = stepBundle(["bootstrap", ...steps]);
         const ship = (
-            step: StepName,
+            label: string,
+            bundle: StepBundle,
             worker: number,
             connection: pulumi.Input<types.input.remote.ConnectionArgs>,
             triggers: pulumi.Input<unknown>[],
         ) =>
-            stepShipment(step).files.map(
-                (file) =>
-                    new remote.CopyToRemote(
-                        `${name}-copy-${step}${path.basename(file.local) === "lib.sh" ? "-lib" : ""}-w${worker}`,
-                        {
-                            connection,
-                            source: new pulumi.asset.FileAsset(assetPath(file.local)),
-                            remotePath: file.remote,
-                            triggers,
-                        },
-                        { parent: this },
-                    ),
+            new remote.CopyToRemote(
+                `${name}-copy-${label}-w${worker}`,
+                {
+                    connection,
+                    // A directory named `steps` without a trailing slash: copied into remotePath (`.tpu-sft`).
+                    source: new pulumi.asset.FileArchive(assetPath(bundle.dir)),
+                    remotePath: bundle.remotePath,
+                    triggers,
+                },
+                { parent: this },
             );
 
         const identifies = args.connections.map((connection, worker) => {
-            const copies = ship("identify", worker, connection, [
+            const copy = ship("identify", identifyBundle, worker, connection, [
                 pulumi.unsecret(pulumi.output(connection).apply((c) => `${c.host}:${c.port ?? 22}`)),
                 args.machineKey ?? "",
             ]);
@@ -105,7 +110,7 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
                     triggers: args.machineKey !== undefined ? [args.machineKey] : undefined,
                     addPreviousOutputInEnv: false,
                 },
-                { parent: this, dependsOn: copies },
+                { parent: this, dependsOn: [copy] },
             );
         });
         this.identities = pulumi
@@ -129,9 +134,7 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
         const create = bootstrapCommand({ ...args.inputs, wandbKeyOnStdin: args.wandbApiKey !== undefined });
         this.commands = this.connections.map((connection, worker) => {
             const hostKey = this.identities.apply((identities) => identities[worker].hostKey);
-            const copies = ["bootstrap" as const, ...steps].flatMap((step) =>
-                ship(step, worker, connection, [hostKey]),
-            );
+            const copy = ship("steps", runBundle, worker, connection, [hostKey]);
             return new remote.Command(
                 `${name}-w${worker}`,
                 {
@@ -142,8 +145,8 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
                         : undefined,
                     addPreviousOutputInEnv: false,
                 },
-                // Every later step on this worker depends on this command, and so on its script's copy.
-                { parent: this, dependsOn: copies },
+                // Every later step on this worker depends on this command, and so on its scripts' copy.
+                { parent: this, dependsOn: [copy] },
             );
         });
         this.results = pulumi.all(

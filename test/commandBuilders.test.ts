@@ -19,7 +19,17 @@ import { checkWorkerIdentity, identifyCommand } from "../components/steps/identi
 import { launchCommand } from "../components/steps/launch";
 import { locateCommand, locateResult } from "../components/steps/locate";
 import { parseStepResult, StepResultError } from "../components/steps/stepResult";
-import { REMOTE_SCRIPT_DIR, shipmentOf, STEP_NAMES, StepName, stepShipment } from "../components/steps/stepScript";
+import {
+    bundleOf,
+    REMOTE_SCRIPT_DIR,
+    shipmentOf,
+    STAGE_ROOT,
+    STEP_NAMES,
+    StepBundle,
+    stepBundle,
+    StepName,
+    stepShipment,
+} from "../components/steps/stepScript";
 import { uploadCommand, uploadResult } from "../components/steps/upload";
 import { waitCommand, waitResult } from "../components/steps/wait";
 
@@ -96,6 +106,108 @@ describe("step scripts as shipped to a host", () => {
             );
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    /** Every file under `dir`, relative, with its bytes. */
+    const tree = (dir: string): Record<string, string> =>
+        Object.fromEntries(
+            (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+                .filter((e) => e.isFile())
+                .map((e) => {
+                    const file = path.join(e.parentPath, e.name);
+                    return [path.relative(dir, file), fs.readFileSync(file, "hex")];
+                }),
+        );
+
+    it("a bundle stages its steps' shipments in one directory named steps, laid out as the hosts' ~/.tpu-sft/steps", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-bundle-"));
+        try {
+            const bundle = bundleOf(["bootstrap", "wait", "launch", "wait"], REMOTE_SCRIPT_DIR, root);
+            assert.deepStrictEqual(bundle.steps, ["bootstrap", "wait", "launch"]);
+            assert.match(bundle.digest, /^[0-9a-f]{12}$/);
+            assert.strictEqual(bundle.dir, path.join(root, bundle.digest, "steps"));
+            assert.strictEqual(bundle.remotePath, ".tpu-sft");
+            // Copied into `.tpu-sft`, the directory `steps` puts each file exactly where its shipment says.
+            const shipped = bundle.steps.flatMap((step) => stepShipment(step).files);
+            assert.deepStrictEqual(
+                Object.keys(tree(bundle.dir))
+                    .map((rel) => `${bundle.remotePath}/steps/${rel.split(path.sep).join("/")}`)
+                    .sort(),
+                shipped.map((f) => f.remote).sort(),
+            );
+            assert.deepStrictEqual(bundle.files.map((f) => f.remote).sort(), shipped.map((f) => f.remote).sort());
+            for (const f of bundle.files) {
+                const source = shipped.find((s) => s.remote === f.remote)!;
+                assert.ok(fs.readFileSync(f.local).equals(fs.readFileSync(source.local)), f.remote);
+            }
+            assert.deepStrictEqual(fs.readdirSync(root), [bundle.digest], "nothing but the bundle is left in the root");
+
+            // Staged again: the same directory, left as it was (the copy's archive hash is unchanged: no diff).
+            const stat = (f: string) => fs.statSync(f, { bigint: true });
+            const before = bundle.files.map((f) => [stat(f.local).ino, stat(f.local).mtimeNs]);
+            const again = bundleOf(["bootstrap", "wait", "launch"], REMOTE_SCRIPT_DIR, root);
+            assert.deepStrictEqual(again, bundle);
+            assert.deepStrictEqual(
+                bundle.files.map((f) => [stat(f.local).ino, stat(f.local).mtimeNs]),
+                before,
+            );
+            // The same steps in another order are the same bundle; another set of steps is another.
+            assert.strictEqual(
+                bundleOf(["launch", "bootstrap", "wait"], REMOTE_SCRIPT_DIR, root).digest,
+                bundle.digest,
+            );
+            assert.notStrictEqual(bundleOf(["identify"], REMOTE_SCRIPT_DIR, root).digest, bundle.digest);
+
+            // A staged copy that was edited or added to is put back before it is shipped.
+            const staged = tree(bundle.dir);
+            fs.appendFileSync(bundle.files[0].local, "echo injected\n");
+            fs.writeFileSync(path.join(bundle.dir, "extra.sh"), "echo extra\n");
+            bundleOf(["bootstrap", "wait", "launch"], REMOTE_SCRIPT_DIR, root);
+            assert.deepStrictEqual(tree(bundle.dir), staged);
+            assert.deepStrictEqual(
+                fs.readdirSync(root).filter((d) => d.startsWith(".")),
+                [],
+                "no staging directory is left behind",
+            );
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("a changed step script makes a new bundle (so its copy is made again) in which only that step's directory is renamed", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-bundle-scripts-"));
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "tpu-sft-bundle-"));
+        try {
+            for (const f of fs.readdirSync(REMOTE_SCRIPT_DIR))
+                fs.copyFileSync(path.join(REMOTE_SCRIPT_DIR, f), path.join(dir, f));
+            const steps: StepName[] = ["bootstrap", "launch", "wait", "locate"];
+            const before = bundleOf(steps, dir, root);
+            const identify = bundleOf(["identify"], dir, root);
+            fs.appendFileSync(path.join(dir, "wait.sh"), "# a comment\n");
+            const after = bundleOf(steps, dir, root);
+            assert.notStrictEqual(after.digest, before.digest);
+            assert.notStrictEqual(after.dir, before.dir);
+            const dirs = (b: StepBundle) => fs.readdirSync(b.dir).sort();
+            assert.deepStrictEqual(
+                dirs(after).filter((d) => !dirs(before).includes(d)),
+                [`wait-${shipmentOf("wait", dir).digest}`],
+            );
+            assert.deepStrictEqual(
+                dirs(before).filter((d) => !dirs(after).includes(d)),
+                [`wait-${stepShipment("wait").digest}`],
+            );
+            // A bundle without the changed step is the same bundle as before.
+            assert.strictEqual(bundleOf(["identify"], dir, root).digest, identify.digest);
+            // The bundle staged for this checkout ships exactly the scripts the step commands run.
+            const mine = stepBundle(steps);
+            for (const step of steps) assert.ok(mine.files.some((f) => f.remote === stepShipment(step).script));
+            assert.strictEqual(path.dirname(path.dirname(mine.dir)), STAGE_ROOT);
+            assert.deepStrictEqual(mine.steps, before.steps);
+            assert.strictEqual(mine.digest, before.digest);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+            fs.rmSync(root, { recursive: true, force: true });
         }
     });
 });

@@ -6,7 +6,9 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, clone, REPO_ROOT, stackFileValues, withUserSettings } from "./helpers/trainConfig";
-import { EvalAnswers, plain, StackMocks, Untyped } from "./helpers/mocks";
+import { EvalAnswers, FAKE_HOST_KEY, plain, StackMocks, Untyped } from "./helpers/mocks";
+import { laidOut } from "./helpers/copies";
+import { StepName, stepShipment } from "../components/steps/stepScript";
 import { installFakeStorage, objects, removeFakeStorage } from "./helpers/fakeStorage";
 import { referenceAnswers } from "./helpers/stacks";
 
@@ -105,16 +107,39 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         );
         const hosts = new Set(mocks.ofType("command:remote:Command").map((c) => plain(c.inputs.connection).host));
         assert.deepStrictEqual([...hosts], ["34.1.2.10"]);
-        // The scripts of exactly the steps the eval runs use (and identify's and bootstrap's) are copied there.
-        assert.deepStrictEqual(
-            mocks
-                .ofType("command:remote:CopyToRemote")
-                .map((c) => c.name)
-                .sort(),
-            ["identify", "bootstrap", "handoff", "download", "launch", "wait", "evalreport", "calc", "artifacts"]
-                .flatMap((step) => [`bootstrap-copy-${step}-w0`, `bootstrap-copy-${step}-lib-w0`])
-                .sort(),
-        );
+        // Two copies: identify's script, before its host key is pinned; then, with it pinned, the scripts of exactly
+        // the steps the eval runs use and bootstrap's. Each lays out `.tpu-sft/steps/<step>-<digest>/` there.
+        const copies = mocks.ofType("command:remote:CopyToRemote");
+        assert.deepStrictEqual(copies.map((c) => c.name).sort(), [
+            "bootstrap-copy-identify-w0",
+            "bootstrap-copy-steps-w0",
+        ]);
+        const shippedBy = new Map<string, string>();
+        for (const c of copies) {
+            const identify = c.name === "bootstrap-copy-identify-w0";
+            assert.strictEqual(plain(c.inputs.connection).host, "34.1.2.10");
+            assert.strictEqual(plain(c.inputs.connection).hostKey, identify ? undefined : FAKE_HOST_KEY, c.name);
+            const steps: StepName[] = identify
+                ? ["identify"]
+                : ["bootstrap", "handoff", "download", "launch", "wait", "evalreport", "calc", "artifacts"];
+            const files = await laidOut(c);
+            const expected = steps.flatMap((step) => stepShipment(step).files);
+            assert.deepStrictEqual([...files.keys()].sort(), expected.map((f) => f.remote).sort(), c.name);
+            for (const f of expected) assert.ok(files.get(f.remote)!.equals(fs.readFileSync(f.local)), f.remote);
+            for (const file of files.keys()) shippedBy.set(file, c.name);
+        }
+        // Every step command runs its step's current script, from the copy its key allows.
+        for (const c of mocks.ofType("command:remote:Command")) {
+            const [, script, step] = / bash "\$HOME\/(\.tpu-sft\/steps\/([a-z]+)-[0-9a-f]{12}\/[a-z]+\.sh)"$/.exec(
+                c.inputs.create,
+            )!;
+            assert.strictEqual(script, stepShipment(step as StepName).script, c.name);
+            assert.strictEqual(
+                shippedBy.get(script),
+                step === "identify" ? "bootstrap-copy-identify-w0" : "bootstrap-copy-steps-w0",
+                c.name,
+            );
+        }
     });
 
     it("downloads each run's checkpoint from the train stack's output with its size and crc32c, into the eval config's path", async () => {

@@ -1,7 +1,7 @@
 // The remote step scripts, run for real by bash against worker-like home directories on this machine, with the
 // stand-in MLLM-JAX repository (test/fixtures/standin) doing a real 4-process rendezvous. The commands are the
 // exact strings the Pulumi program sends over SSH, and each home first receives the files the program copies
-// there (stepShipment, what remote.CopyToRemote sends); only SSH itself is left out. One tool is stood in for:
+// there (the staged step bundle, what remote.CopyToRemote sends); only SSH itself is left out. One tool is stood in for:
 // `ssh-keyscan` in the identify test, because no sshd runs on this machine.
 import * as assert from "assert";
 import { ChildProcess, execFileSync, spawn } from "child_process";
@@ -15,7 +15,7 @@ import { checkWorkerIdentity, identifyCommand, identifyResult } from "../compone
 import { JobInputs, launchCommand, launchResult } from "../components/steps/launch";
 import { locateCommand, locateResult } from "../components/steps/locate";
 import { parseStepResult } from "../components/steps/stepResult";
-import { STEP_NAMES, stepShipment } from "../components/steps/stepScript";
+import { STEP_NAMES, stepBundle, stepShipment } from "../components/steps/stepScript";
 import { waitCommand, waitResult } from "../components/steps/wait";
 import { REPO_ROOT } from "./helpers/trainConfig";
 
@@ -110,15 +110,14 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
     const all = (command: (w: number) => string) =>
         Promise.all(Array.from({ length: WORKERS }, (_, w) => runStep(w, command(w))));
 
-    /** What remote.CopyToRemote puts on a host: each step's directory with its script and lib.sh. */
+    /**
+     * What remote.CopyToRemote puts on a host: the staged bundle directory (`steps`) copied into `~/.tpu-sft`, so
+     * each step's directory with its script and lib.sh (the provider's rule: StepBundle in stepScript.ts).
+     */
     function shipSteps(h: string): void {
-        fs.mkdirSync(h, { recursive: true });
-        for (const step of STEP_NAMES) {
-            for (const file of stepShipment(step).files) {
-                fs.mkdirSync(path.dirname(path.join(h, file.remote)), { recursive: true });
-                fs.copyFileSync(file.local, path.join(h, file.remote));
-            }
-        }
+        const bundle = stepBundle(STEP_NAMES);
+        fs.cpSync(bundle.dir, path.join(h, bundle.remotePath, path.basename(bundle.dir)), { recursive: true });
+        for (const step of STEP_NAMES) assert.ok(fs.existsSync(path.join(h, stepShipment(step).script)), step);
     }
 
     const bootInputs = (overrides: Partial<BootstrapInputs> = {}): BootstrapInputs => ({

@@ -60,8 +60,8 @@ describe("bench:scale figures", () => {
             timing("hosts", "hosts", 10, 40, "tpu-sft:local:LocalSlice"),
             timing("bootstrap-copy-identify-w0", "bootstrap-copy-identify", 12, 13, "command:remote:CopyToRemote"),
             timing("bootstrap-identify-w0", "bootstrap-identify", 13, 14),
-            timing("bootstrap-copy-wait-w0", "bootstrap-copy-wait", 14, 16, "command:remote:CopyToRemote"),
-            timing("bootstrap-copy-wait-w1", "bootstrap-copy-wait", 15, 18, "command:remote:CopyToRemote"),
+            timing("bootstrap-copy-steps-w0", "bootstrap-copy-steps", 14, 16, "command:remote:CopyToRemote"),
+            timing("bootstrap-copy-steps-w1", "bootstrap-copy-steps", 15, 18, "command:remote:CopyToRemote"),
             timing("bootstrap-w0", "bootstrap", 18, 19),
             timing("bootstrap-w1", "bootstrap", 18, 20),
             timing("office-wait-w0", "wait", 21, 26),
@@ -77,7 +77,7 @@ describe("bench:scale figures", () => {
         assert.strictEqual(f.phaseSeconds["wait"], 6);
         assert.strictEqual(f.phaseSeconds["launch"], undefined);
         assert.strictEqual(f.phaseSeconds["all steps"], 17);
-        assert.deepStrictEqual(f.steps["bootstrap-copy-wait"], {
+        assert.deepStrictEqual(f.steps["bootstrap-copy-steps"], {
             count: 2,
             totalSeconds: 5,
             maxSeconds: 3,

@@ -2,10 +2,12 @@
 // graph, inputs and outputs; it does not prove that a TPU or sshd accepts them (the script tests and the
 // rehearsal do that part).
 import * as assert from "assert";
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { asPulumiConfig, stackFileValues, withUserSettings } from "./helpers/trainConfig";
 import { CRC, FAKE_HOST_KEY, isSecret, plain, promiseOf, StackMocks, Untyped } from "./helpers/mocks";
 import { stepShipment } from "../components/steps/stepScript";
+import { laidOut } from "./helpers/copies";
 import { installFakeStorage } from "./helpers/fakeStorage";
 
 const WANDB_CANARY = "wandbcanary0123456789abcdef0123456789abcd";
@@ -123,30 +125,35 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         for (const c of pinned) assert.strictEqual(plain(c.inputs.connection).hostKey, FAKE_HOST_KEY, c.name);
     });
 
-    it("copies each step's script and lib.sh to a directory named by its digest; each step command runs its copy", async () => {
+    it("ships each worker's step scripts in two copies, identify's without a pinned key and the rest with it; each step command runs its own digest-named copy", async () => {
         const copies = built.mocks.ofType("command:remote:CopyToRemote");
         const steps = ["identify", "bootstrap", "launch", "wait", "locate", "upload", "handoff"] as const;
         assert.deepStrictEqual(
             copies.map((c) => c.name).sort(),
-            [0, 1, 2, 3]
-                .flatMap((w) => steps.flatMap((s) => [`bootstrap-copy-${s}-w${w}`, `bootstrap-copy-${s}-lib-w${w}`]))
-                .sort(),
+            [0, 1, 2, 3].flatMap((w) => [`bootstrap-copy-identify-w${w}`, `bootstrap-copy-steps-w${w}`]).sort(),
         );
+        // Per host: each home-relative file the copies put there, and which copy did.
+        const onHost = new Map<string, Map<string, string>>();
         for (const c of copies) {
-            const [, step, lib] = /^bootstrap-copy-([a-z]+)(-lib)?-w\d$/.exec(c.name)!;
-            const file = lib ? "lib" : step;
-            assert.strictEqual(
-                c.inputs.remotePath,
-                `.tpu-sft/steps/${step}-${stepShipment(step as (typeof steps)[number]).digest}/${file}.sh`,
-            );
-            // A FileAsset, relative to the program's directory (mocks see its path as a promise).
-            assert.strictEqual(await c.inputs.source.path, `scripts/remote/${file}.sh`);
+            const [, kind] = /^bootstrap-copy-(identify|steps)-w\d$/.exec(c.name)!;
             assert.strictEqual(
                 plain(c.inputs.connection).hostKey,
-                step === "identify" ? undefined : FAKE_HOST_KEY,
+                kind === "identify" ? undefined : FAKE_HOST_KEY,
                 c.name,
             );
+            // Exactly the shipments of its steps (lib.sh and the script in `.tpu-sft/steps/<step>-<digest>/`),
+            // byte for byte, and nothing else.
+            const shipped = steps.filter((s) => (kind === "identify") === (s === "identify"));
+            const files = await laidOut(c);
+            const expected = shipped.flatMap((s) => stepShipment(s).files);
+            assert.deepStrictEqual([...files.keys()].sort(), expected.map((f) => f.remote).sort(), c.name);
+            for (const f of expected) assert.ok(files.get(f.remote)!.equals(fs.readFileSync(f.local)), f.remote);
+            const host = plain(c.inputs.connection).host;
+            const held = onHost.get(host) ?? new Map<string, string>();
+            for (const file of files.keys()) held.set(file, kind);
+            onHost.set(host, held);
         }
+        assert.strictEqual(onHost.size, 4);
         const commands = built.mocks.ofType("command:remote:Command");
         for (const c of commands) {
             const step = c.name.startsWith("bootstrap-identify")
@@ -154,8 +161,13 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
                 : c.name.startsWith("bootstrap")
                   ? "bootstrap"
                   : /-(launch|wait|locate|upload|handoff|recall)(-|$)/.exec(c.name)![1].replace("recall", "handoff");
-            assert.ok(
-                c.inputs.create.endsWith(` bash "$HOME/${stepShipment(step as (typeof steps)[number]).script}"`),
+            const script = stepShipment(step as (typeof steps)[number]).script;
+            assert.ok(c.inputs.create.endsWith(` bash "$HOME/${script}"`), c.name);
+            // Its script is on its own host, put there by identify's copy (before the key is pinned) or by the
+            // pinned copy of every later step.
+            assert.strictEqual(
+                onHost.get(plain(c.inputs.connection).host)?.get(script),
+                step === "identify" ? "identify" : "steps",
                 c.name,
             );
             assert.match(c.inputs.create, / STEP_LIMIT_SECONDS=\d+ /);
@@ -367,7 +379,7 @@ describe("train stack under mocks, when a worker's address leads to another mach
         );
         assert.deepStrictEqual(
             [...new Set(mocks.ofType("command:remote:CopyToRemote").map((c) => c.name.replace(/-w\d$/, "")))].sort(),
-            ["bootstrap-copy-identify", "bootstrap-copy-identify-lib"],
+            ["bootstrap-copy-identify"],
         );
     });
 });

@@ -1,10 +1,13 @@
-// `npm run bench:scale [-- --json <path>] [--types v6e-16,v6e-32,v6e-64] [--verbose]` (root): how the train stack's
-// orchestration time grows with the slice. One rehearsal world (test/rehearsal/world.ts: hosts, emulator, real
-// engine); the train stack keeps only its first run; for each accelerator type (4, 8 and 16 hosts on the twin) one
-// `pulumi up --event-log` from an empty stack, then `pulumi destroy`, so every size is measured from the same
-// start: a fresh slice, a fresh bootstrap and a run that has never been in the bucket (the run id includes the
-// accelerator type). Prints a table of the total, the slice create, the bootstrap, the job's own train time and
-// the overhead (total − job) with its growth relative to 4 hosts; `--json <path>` also writes the figures as JSON.
+// `npm run bench:scale [-- --json <path>] [--types v6e-16,v6e-32,v6e-64] [--parallel <n>] [--verbose]` (root):
+// how the train stack's orchestration time grows with the slice. One rehearsal world (test/rehearsal/world.ts:
+// hosts, emulator, real engine); the train stack keeps only its first run; for each accelerator type (4, 8 and 16
+// hosts on the twin) one `pulumi up --event-log` from an empty stack, then `pulumi destroy`, so every size is
+// measured from the same start: a fresh slice, a fresh bootstrap and a run that has never been in the bucket (the
+// run id includes the accelerator type). Prints a table of the total, the slice create, the bootstrap, the job's
+// own train time and the overhead (total − job) with its growth relative to 4 hosts; `--json <path>` also writes
+// the figures as JSON.
+// `--parallel <n>` passes `--parallel <n>` to each `pulumi up` (the engine's limit on resource operations at once;
+// its default on this machine is printed), to tell the program's own growth from waves queued behind that limit.
 // A benchmark, not a test: no thresholds. It exits non-zero, with the engine's error, if an up or destroy fails.
 import * as fs from "fs";
 import * as os from "os";
@@ -21,28 +24,35 @@ const say = (text: string) => process.stderr.write(`[bench:scale] ${new Date().t
 interface Options {
     readonly json?: string;
     readonly types: string[];
+    /** Passed to `pulumi up --parallel`; the engine's default when absent. */
+    readonly parallel?: number;
     readonly verbose: boolean;
 }
+
+const USAGE = "usage: bench:scale [--json <path>] [--types a,b] [--parallel <n>] [--verbose]";
 
 function parseArgs(argv: readonly string[]): Options {
     let json: string | undefined;
     let types = DEFAULT_TYPES;
     let verbose = false;
+    let parallel: number | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--json" && argv[i + 1] !== undefined) json = argv[++i];
         else if (arg === "--types" && argv[i + 1] !== undefined) types = argv[++i].split(",").filter((t) => t);
-        else if (arg === "--verbose") verbose = true;
-        else
-            throw new Error(
-                `unknown argument ${JSON.stringify(arg)}; usage: bench:scale [--json <path>] [--types a,b] [--verbose]`,
-            );
+        else if (arg === "--parallel" && argv[i + 1] !== undefined) {
+            const value = argv[++i];
+            if (!/^[1-9][0-9]*$/.test(value))
+                throw new Error(`--parallel: ${JSON.stringify(value)} is not a positive integer; ${USAGE}`);
+            parallel = Number(value);
+        } else if (arg === "--verbose") verbose = true;
+        else throw new Error(`unknown argument ${JSON.stringify(arg)}; ${USAGE}`);
     }
     for (const type of types) {
         if (!parseAcceleratorType(type))
             throw new Error(`--types: ${JSON.stringify(type)} is not a known accelerator type`);
     }
-    return { json, types, verbose };
+    return { json, types, parallel, verbose };
 }
 
 /**
@@ -68,11 +78,11 @@ function sizedConfig(base: Record<string, Json>, type: string): Record<string, J
     };
 }
 
-async function measure(world: World, type: string, runName: string): Promise<SizeFigures> {
+async function measure(world: World, type: string, runName: string, parallel?: number): Promise<SizeFigures> {
     const hosts = parseAcceleratorType(type)!.hosts;
     writeConfig(world.files.train, sizedConfig(world.trainConfig, type));
-    say(`${type}: pulumi up (${hosts} host${hosts === 1 ? "" : "s"})`);
-    const up = await world.up("train");
+    say(`${type}: pulumi up (${hosts} host${hosts === 1 ? "" : "s"}${parallel ? `, --parallel ${parallel}` : ""})`);
+    const up = await world.up("train", parallel ? ["--parallel", String(parallel)] : []);
     const outputs = await world.outputs("train");
     const run = outputs.runs?.[runName];
     // What was measured must be what was asked for: the slice's size, every worker's job, none recalled.
@@ -123,7 +133,7 @@ async function main(): Promise<number> {
         setupSeconds = world.setupSeconds;
         runName = world.trainConfig["tpu-sft:train"].runs[0].name;
         parallel = await engineParallel(world);
-        for (const type of options.types) sizes.push(await measure(world, type, runName));
+        for (const type of options.types) sizes.push(await measure(world, type, runName, options.parallel));
     } catch (err) {
         failure = err as Error;
         say(`FAILED: ${failure.message}`);
@@ -146,7 +156,11 @@ async function main(): Promise<number> {
             .join(" ")} at the start, ${os
             .loadavg()
             .map((l) => l.toFixed(1))
-            .join(" ")} at the end, ${os.cpus().length} cores; engine --parallel ${parallel ?? "?"} (its default here)`,
+            .join(" ")} at the end, ${os.cpus().length} cores; engine --parallel ${
+            options.parallel === undefined
+                ? `${parallel ?? "?"} (its default here)`
+                : `${options.parallel} on each up (its default here: ${parallel ?? "?"})`
+        }`,
     );
     if (options.json) {
         const report = {
@@ -156,6 +170,7 @@ async function main(): Promise<number> {
             seconds: { bench: benchSeconds, setup: setupSeconds, teardown: teardownSeconds },
             machine: { cores: os.cpus().length, loadAverageStart: loadStart, loadAverageEnd: os.loadavg() },
             engineParallel: parallel,
+            upParallel: options.parallel ?? null,
             error: failure?.message,
         };
         fs.writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
