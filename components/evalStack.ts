@@ -56,6 +56,10 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
         }),
     });
     const identity = sliceIdentity(config);
+    const commits = slice.bootstrap.results.apply((results) => ({
+        mllmJax: results[0].mllmJaxCommit,
+        miniOneRec: results[0].miniOneRecCommit,
+    }));
     const runs: EvalRun[] = [];
     for (const run of evalConfig.runs) {
         const previous = runs[runs.length - 1];
@@ -78,6 +82,7 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                     apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
                     projectId: config.gcpProject,
                 },
+                commits,
             }),
         );
     }

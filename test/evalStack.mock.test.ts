@@ -97,7 +97,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
                 "bootstrap-identify-w0",
                 "bootstrap-w0",
                 ...["office", "industrial"].flatMap((r) =>
-                    ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait"].map(
+                    ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait", "record"].map(
                         (s) => `${r}-${s}`,
                     ),
                 ),
@@ -111,7 +111,18 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
                 .ofType("command:remote:CopyToRemote")
                 .map((c) => c.name)
                 .sort(),
-            ["identify", "bootstrap", "handoff", "download", "launch", "wait", "evalreport", "calc", "artifacts"]
+            [
+                "identify",
+                "bootstrap",
+                "handoff",
+                "download",
+                "launch",
+                "wait",
+                "evalreport",
+                "calc",
+                "artifacts",
+                "evalrecord",
+            ]
                 .flatMap((step) => [`bootstrap-copy-${step}-w0`, `bootstrap-copy-${step}-lib-w0`])
                 .sort(),
         );
@@ -281,7 +292,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         }
     });
 
-    it("a new checkpoint in the train stack re-runs download, eval and cross-check for that run only", async () => {
+    it("a new checkpoint in the train stack re-runs download, eval, cross-check and record for that run only", async () => {
         const first = await buildEvalStack();
         const train = trainRuns();
         train.industrial.checkpoints.last.crc32c = "BBBBBB==";
@@ -298,6 +309,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
             "industrial-eval-launch",
             "industrial-eval-report",
             "industrial-eval-wait",
+            "industrial-record",
         ]);
     });
 });
