@@ -258,6 +258,13 @@ describe("the eval stack's lifecycle output", () => {
             office: "office-aaaaaaaaaaaa",
         });
         assert.deepStrictEqual([out.slice, out.reclaimPending], ["up", false]);
+        // A run may be named "error": its status is not taken for a read error.
+        const named = { error: absent("error-cccccccccccc") };
+        const live = { error: "error-aaaaaaaaaaaa" };
+        assert.strictEqual(
+            evalLifecycleOutput("after-eval", reclaimPlan("after-eval", named), named, live).reclaimPending,
+            false,
+        );
         assert.match(
             out.note,
             /eval run office evaluated office-aaaaaaaaaaaa, but its handoff manifest now has a newer entry \(eval run id office-cccccccccccc\)/,

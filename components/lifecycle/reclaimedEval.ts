@@ -138,7 +138,8 @@ export function evalLifecycleOutput(
     liveIds: Readonly<Record<string, string>>,
 ): LifecycleOutput {
     const base = lifecycleOutput(policy, plan);
-    if (plan.slice === "reclaimed" || policy === "keep" || "error" in statuses) return base;
+    const unread = typeof (statuses as { error?: unknown }).error === "string";
+    if (plan.slice === "reclaimed" || policy === "keep" || unread) return base;
     const moved = Object.entries(liveIds).flatMap(([run, id]) => {
         const predicted = (statuses as Readonly<Record<string, EvalRecordStatus>>)[run]?.runId;
         return predicted !== undefined && predicted !== id ? [{ run, id, predicted }] : [];
