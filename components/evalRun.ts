@@ -12,6 +12,8 @@ import { runId } from "./runIdentity";
 import { artifactsCommand, artifactsResult } from "./steps/artifacts";
 import { calcCommand, calcResult } from "./steps/calc";
 import { crossCheckResult, crossCheckStep } from "./steps/crossCheck";
+import { evalRecordCommand, evalRecordResult } from "./steps/evalrecord";
+import { evalRecordUri } from "./lifecycle/evalRecord";
 import { downloadCommand, downloadResult } from "./steps/download";
 import { evalReportCommand, evalReportResult } from "./steps/evalreport";
 import { launchCommand } from "./steps/launch";
@@ -21,7 +23,32 @@ import { StorageEnv } from "./steps/stepScript";
 import { JobTiming, waitCommand, waitResult, wallSeconds } from "./steps/wait";
 
 /** The steps an eval run uses on its host (WorkerBootstrap copies them). */
-export const EVAL_RUN_STEPS = ["handoff", "download", "launch", "wait", "evalreport", "calc", "artifacts"] as const;
+export const EVAL_RUN_STEPS = [
+    "handoff",
+    "download",
+    "launch",
+    "wait",
+    "evalreport",
+    "calc",
+    "artifacts",
+    "evalrecord",
+] as const;
+
+/**
+ * The eval run's id: the run's config, everything else that defines it (commits, env pins, slice) and the checkpoint
+ * it evaluates. The stack computes it at program time too, when the checkpoint is known then (tpu.reclaim after-eval).
+ */
+export function evalRunId(
+    run: EvalRunConfig,
+    identity: Readonly<Record<string, unknown>>,
+    wandbMode: "online" | "offline" | "disabled",
+    checkpoint: CheckpointRef,
+): string {
+    return runId(
+        { name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] },
+        { ...identity, checkpoint, itemFile: run.itemFile, wandb: wandbMode },
+    );
+}
 
 export interface EvalRunArgs {
     readonly run: EvalRunConfig;
@@ -46,6 +73,8 @@ export interface EvalRunArgs {
     readonly storageEnv: StorageEnv;
     /** How this program reads the bucket (the emulator on the local target). */
     readonly bucketReader: BucketReaderOptions;
+    /** The commits the host checked out (bootstrap's), recorded with the run. */
+    readonly commits: pulumi.Input<{ readonly mllmJax: string; readonly miniOneRec: string }>;
 }
 
 export interface EvalRunOutputs {
@@ -63,9 +92,11 @@ export interface EvalRunOutputs {
 
 export class EvalRun extends pulumi.ComponentResource {
     public readonly runId: pulumi.Output<string>;
-    /** The last command on the host; the next eval run starts after it. */
+    /** The run's last step on the TPU (its artifacts' upload); the next eval run starts after it. */
     public readonly done: remote.Command;
     public readonly outputs: pulumi.Output<EvalRunOutputs>;
+    /** gs://<bucket>/<prefix>/eval/<run>/result.json, once this run is recorded there. */
+    public readonly recordUri: pulumi.Output<string>;
 
     constructor(name: string, args: EvalRunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:steps:EvalRun", name, {}, opts);
@@ -99,12 +130,7 @@ export class EvalRun extends pulumi.ComponentResource {
         } else {
             checkpoint = pulumi.output(source as pulumi.Input<CheckpointRef>);
         }
-        this.runId = checkpoint.apply((cp) =>
-            runId(
-                { name: run.name, config: run.config, outputDir: run.outputDir, checkpoints: [run.checkpoint] },
-                { ...args.identity, checkpoint: cp, itemFile: run.itemFile, wandb: args.wandbMode },
-            ),
-        );
+        this.runId = checkpoint.apply((cp) => evalRunId(run, args.identity, args.wandbMode, cp));
         // Each step's time limit is enforced on the host (lib.sh); the provider enforces none.
         const command = (step: string, create: pulumi.Input<string>, dependsOn: pulumi.Resource[]) =>
             new remote.Command(
@@ -225,28 +251,63 @@ export class EvalRun extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [artifacts] },
         );
-        this.outputs = pulumi.all([parsed, check.stdout]).apply(([steps, stdout]) => {
-            const agreed = parseStepResult(`${name} cross-check`, stdout, crossCheckResult);
-            const keyed = (values: readonly number[]) =>
-                Object.fromEntries(agreed.k.map((k, i) => [String(k), values[i]]));
-            return {
-                n: agreed.n,
-                invalid: agreed.invalid,
-                k: agreed.k,
-                hr: keyed(agreed.hr),
-                ndcg: keyed(agreed.ndcg),
-                wandbUrl: steps.report.wandbUrl,
-                checkpoint: steps.checkpoint,
-                artifacts: Object.fromEntries(Object.entries(steps.artifacts).map(([file, a]) => [file, a.uri])),
-                agreement: {
-                    agree: true as const,
-                    maxAbsDiff: agreed.maxAbsDiff,
-                    sources: agreed.sources,
-                    table: agreed.table,
-                },
-                evalSeconds: wallSeconds([steps.wait]),
-            };
-        });
-        this.registerOutputs({ runId: this.runId, outputs: this.outputs });
+        const agreedOutputs: pulumi.Output<EvalRunOutputs> = pulumi
+            .all([parsed, check.stdout])
+            .apply(([steps, stdout]) => {
+                const agreed = parseStepResult(`${name} cross-check`, stdout, crossCheckResult);
+                const keyed = (values: readonly number[]) =>
+                    Object.fromEntries(agreed.k.map((k, i) => [String(k), values[i]]));
+                return {
+                    n: agreed.n,
+                    invalid: agreed.invalid,
+                    k: agreed.k,
+                    hr: keyed(agreed.hr),
+                    ndcg: keyed(agreed.ndcg),
+                    wandbUrl: steps.report.wandbUrl,
+                    checkpoint: steps.checkpoint,
+                    artifacts: Object.fromEntries(Object.entries(steps.artifacts).map(([file, a]) => [file, a.uri])),
+                    agreement: {
+                        agree: true as const,
+                        maxAbsDiff: agreed.maxAbsDiff,
+                        sources: agreed.sources,
+                        table: agreed.table,
+                    },
+                    evalSeconds: wallSeconds([steps.wait]),
+                };
+            });
+        // The record the eval stack rebuilds its outputs from once the slice is gone (tpu.reclaim after-eval). Its
+        // command is made from the agreed outputs, so it exists only once the cross-check has passed. It runs on the
+        // host rather than in the cross-check on the runner: the host's account is the one granted writes under
+        // <prefix>/eval/ (the runner's credentials need only read the bucket), and, like the train side's handoff
+        // step, it checks each artifact against the bucket with gcloud before recording it.
+        const recordUri = evalRecordUri(args.bucketName, args.prefix, run.name);
+        const record = new remote.Command(
+            `${name}-record`,
+            {
+                connection,
+                create: pulumi
+                    .all([agreedOutputs, parsed, this.runId, args.commits])
+                    .apply(([outputs, steps, id, commits]) =>
+                        evalRecordCommand({
+                            uri: recordUri,
+                            run: run.name,
+                            entry: {
+                                ...outputs,
+                                runId: id,
+                                commits: { mllmJax: commits.mllmJax, miniOneRec: commits.miniOneRec },
+                                objects: steps.artifacts,
+                            },
+                            storageEnv: args.storageEnv,
+                        }),
+                    ),
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [check] },
+        );
+        this.recordUri = record.stdout.apply((out) => parseStepResult(`${name} record`, out, evalRecordResult).uri);
+        // The run's outputs are given once they are recorded: what the stack outputs is what a later update without
+        // the slice can give again.
+        this.outputs = pulumi.all([agreedOutputs, this.recordUri]).apply(([outputs]) => outputs);
+        this.registerOutputs({ runId: this.runId, outputs: this.outputs, recordUri: this.recordUri });
     }
 }

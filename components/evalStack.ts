@@ -1,6 +1,8 @@
 /**
  * The eval stack: a single-host slice in another zone, the checkpoints handed off by the train stack
- * (or named explicitly), and the eval runs one after another; its outputs are HR@K and NDCG@K per run.
+ * (or named explicitly), and the eval runs one after another; its outputs are HR@K and NDCG@K per run. Each
+ * run that passes its cross-check is recorded in the bucket; with `tpu.reclaim: after-eval`, once every eval run is
+ * recorded the stack declares no slice and its outputs come from the records (components/lifecycle/reclaimedEval.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { EvalStackConfig } from "./config/loadConfig";
@@ -12,7 +14,16 @@ import { EvalRun } from "./evalRun";
 import { stackCost } from "./lifecycle/stackCost";
 import { bucketOfUri } from "./gcp/readiness";
 import { evalBucketGrants } from "./gcp/bucketGrants";
-import { provisionProjectServices, provisionSlice, sliceIdentity, sliceOutputs, storageEnvFor } from "./slice";
+import {
+    provisionProjectServices,
+    provisionReclaimedSlice,
+    provisionSlice,
+    sliceIdentity,
+    sliceOutputs,
+    storageEnvFor,
+} from "./slice";
+import { reclaimPlan } from "./lifecycle/reclaim";
+import { evalLifecycleOutput, evalRunStatuses, reclaimedEvalOutputs } from "./lifecycle/reclaimedEval";
 
 export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) {
     // loadConfig guarantees the eval section and a single-host accelerator for role eval.
@@ -45,7 +56,7 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
 
     // Eval reads the checkpoints' buckets (the train stack's, or those of explicit URIs) and writes only
     // under <prefix>/eval/ of its artifact bucket; the grants are made from this stack, on those buckets.
-    const slice = provisionSlice(config, secrets, {
+    const needs = {
         services: provisionProjectServices(config),
         grants: evalBucketGrants({
             artifactBucket: config.bucketName,
@@ -54,8 +65,21 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                 ? [handoff.bucket]
                 : Object.values(checkpoints).map((c) => bucketOfUri((c as CheckpointRef).uri)),
         }),
-    });
+    };
     const identity = sliceIdentity(config);
+    // tpu.reclaim after-eval: when every eval run's id has a verified record, the slice is not declared (deleted).
+    const statuses = await evalRunStatuses(config, identity, checkpoints);
+    const plan = reclaimPlan(config.tpu.reclaim, statuses);
+    if (plan.slice === "reclaimed") {
+        pulumi.log.info(`slice ${config.vmName}: ${plan.reason}`);
+        const kept = provisionReclaimedSlice(config, secrets, needs);
+        return reclaimedEvalOutputs(config, statuses, plan, kept);
+    }
+    const slice = provisionSlice(config, secrets, needs);
+    const commits = slice.bootstrap.results.apply((results) => ({
+        mllmJax: results[0].mllmJaxCommit,
+        miniOneRec: results[0].miniOneRecCommit,
+    }));
     const runs: EvalRun[] = [];
     for (const run of evalConfig.runs) {
         const previous = runs[runs.length - 1];
@@ -78,6 +102,7 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                     apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
                     projectId: config.gcpProject,
                 },
+                commits,
             }),
         );
     }
@@ -93,5 +118,15 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                 outputs.map((o) => (config.shape.chips * o.evalSeconds) / 3600),
             ),
         ),
+        lifecycle: pulumi
+            .all(runs.map((r) => r.runId))
+            .apply((ids) =>
+                evalLifecycleOutput(
+                    config.tpu.reclaim,
+                    plan,
+                    statuses,
+                    Object.fromEntries(ids.map((id, i) => [evalConfig.runs[i].name, id])),
+                ),
+            ),
     };
 }

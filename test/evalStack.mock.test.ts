@@ -99,7 +99,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
                 "bootstrap-identify-w0",
                 "bootstrap-w0",
                 ...["office", "industrial"].flatMap((r) =>
-                    ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait"].map(
+                    ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait", "record"].map(
                         (s) => `${r}-${s}`,
                     ),
                 ),
@@ -121,7 +121,17 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
             assert.strictEqual(plain(c.inputs.connection).hostKey, identify ? undefined : FAKE_HOST_KEY, c.name);
             const steps: StepName[] = identify
                 ? ["identify"]
-                : ["bootstrap", "handoff", "download", "launch", "wait", "evalreport", "calc", "artifacts"];
+                : [
+                      "bootstrap",
+                      "handoff",
+                      "download",
+                      "launch",
+                      "wait",
+                      "evalreport",
+                      "calc",
+                      "artifacts",
+                      "evalrecord",
+                  ];
             const files = await laidOut(c);
             const expected = steps.flatMap((step) => stepShipment(step).files);
             assert.deepStrictEqual([...files.keys()].sort(), expected.map((f) => f.remote).sort(), c.name);
@@ -306,7 +316,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
         }
     });
 
-    it("a new checkpoint in the train stack re-runs download, eval and cross-check for that run only", async () => {
+    it("a new checkpoint in the train stack re-runs download, eval, cross-check and record for that run only", async () => {
         const first = await buildEvalStack();
         const train = trainRuns();
         train.industrial.checkpoints.last.crc32c = "BBBBBB==";
@@ -323,6 +333,7 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
             "industrial-eval-launch",
             "industrial-eval-report",
             "industrial-eval-wait",
+            "industrial-record",
         ]);
     });
 });

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { MANIFEST_FILE, ManifestEntryInput, parseManifest } from "../components/lifecycle/manifest";
+import { latestEntry, MANIFEST_FILE, ManifestEntryInput, parseManifest } from "../components/lifecycle/manifest";
 import {
     handoffLatestCommand,
     handoffLatestResult,
@@ -231,6 +231,8 @@ describe("handoff step on a worker-like home against a GCS emulator (real bash, 
         assert.strictEqual(out.code, 0, out.stderr);
         const result = parseStepResult("latest", out.stdout, handoffLatestResult);
         assert.deepStrictEqual(result.entry, parseManifest(URI, readObject(URI)).entries["office-aaaaaaaaaaaa"]);
+        // The eval stack makes the same pick at program time (tpu.reclaim after-eval).
+        assert.deepStrictEqual(latestEntry(parseManifest(URI, readObject(URI)), "best"), result.entry);
         const none = await run(handoffLatestCommand({ uri: URI, kind: "last", storageEnv }));
         assert.strictEqual(none.code, 1);
         assert.match(none.stderr, /records no run with a 'last' checkpoint; add last to the train run's checkpoints/);

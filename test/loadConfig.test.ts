@@ -376,23 +376,38 @@ describe("tpu.reclaim", () => {
         v.ssh.publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPDajGM0TLsmaJJnd+16vVicy6wCr6wqP/NQnu88DWYG me@host";
     };
 
-    it("defaults to after-handoff for train, keep for eval and for an adopted VM", async () => {
+    it("defaults to after-handoff for train, after-eval for eval, keep for an adopted VM", async () => {
         assert.strictEqual((await load("train")).tpu.reclaim, "after-handoff");
-        assert.strictEqual((await load("eval")).tpu.reclaim, "keep");
+        assert.strictEqual((await load("eval")).tpu.reclaim, "after-eval");
         const adopted = await load("train", adoptVm, { secrets: ADOPT_SECRETS });
         assert.strictEqual(adopted.tpu.reclaim, "keep");
+        const adoptedEval = await load("eval", adoptVm, { secrets: ADOPT_SECRETS });
+        assert.strictEqual(adoptedEval.tpu.reclaim, "keep");
+    });
+
+    it("accepts the role's own point, or keep", async () => {
+        assert.strictEqual((await load("eval", (v) => (v.tpu.reclaim = "after-eval"))).tpu.reclaim, "after-eval");
         assert.strictEqual((await load("eval", (v) => (v.tpu.reclaim = "keep"))).tpu.reclaim, "keep");
+        assert.strictEqual((await load("train", (v) => (v.tpu.reclaim = "keep"))).tpu.reclaim, "keep");
     });
 
     it("refuses a point the role never reaches, naming the value and the fix", async () => {
         assert.deepStrictEqual(await problems("train", (v) => (v.tpu.reclaim = "after-eval")), [
             'tpu-sft:tpu.reclaim = "after-eval": is not a point a train stack reaches (it reclaims after-handoff, or keeps its slice)',
         ]);
-        for (const value of ["after-handoff", "after-eval"]) {
-            assert.deepStrictEqual(await problems("eval", (v) => (v.tpu.reclaim = value)), [
-                `tpu-sft:tpu.reclaim = "${value}": is not available yet: the eval stack keeps its slice until \`pulumi destroy --stack <eval stack>\` (its artifacts stay in the bucket)`,
-            ]);
-        }
+        assert.deepStrictEqual(await problems("eval", (v) => (v.tpu.reclaim = "after-handoff")), [
+            'tpu-sft:tpu.reclaim = "after-handoff": is not a point an eval stack reaches (it reclaims after-eval, or keeps its slice)',
+        ]);
+        await assert.rejects(
+            load("eval", (v) => (v.tpu.reclaim = "after-handoff")),
+            (err: ConfigError) => {
+                assert.match(
+                    err.problems[0].fix,
+                    /pulumi config set --path tpu\.reclaim after-eval --stack eval.*pulumi config set --path tpu\.reclaim keep --stack eval/,
+                );
+                return true;
+            },
+        );
     });
 
     it("never deletes an adopted VM, and knows only its three values", async () => {

@@ -132,6 +132,37 @@ describe("supervisor loop (scripted stack)", () => {
         assert.match(summary.reason, /still bills: run `pulumi up` again, or `pulumi destroy`/);
     });
 
+    it("a reclaiming update that leaves the slice up ends with exit 4, saying why", async () => {
+        const note = "the records in the bucket could not be read (no credentials), so the slice stays";
+        const pending = { ...TRAINED, lifecycle: { reclaim: "after-eval", slice: "up", reclaimPending: true } };
+        const still = { ...TRAINED, lifecycle: { reclaim: "after-eval", slice: "up", reclaimPending: true, note } };
+        const { summary, lines } = await run([
+            { outputs: pending, seconds: 60 },
+            { outputs: still, seconds: 5 },
+        ]);
+        assert.deepStrictEqual([summary.exitCode, summary.slice.fate], [4, "reclaim-failed"]);
+        assert.match(summary.reason, /left the slice up \(the records in the bucket could not be read/);
+        assert.ok(lines.some((l) => l.includes(`the reclaiming update left the slice up: ${note}`)));
+    });
+
+    it("an update that finds every run recorded deletes the slice itself: reclaimed, with no second update", async () => {
+        const gone = { ...TRAINED, lifecycle: { reclaim: "after-eval", slice: "reclaimed", reclaimPending: false } };
+        const { summary, stack } = await run([{ outputs: gone, seconds: 10 }]);
+        assert.deepStrictEqual([stack.ups.length, summary.exitCode, summary.slice.fate], [1, 0, "reclaimed"]);
+        assert.match(
+            formatSummary(summary, "spot"),
+            /slice: reclaimed by the update itself \(every run was already recorded\)/,
+        );
+    });
+
+    it("a reclaiming stack whose slice must stay up says why in its summary", async () => {
+        const note = "eval run office evaluated office-aaaaaaaaaaaa, but its handoff manifest now has a newer entry";
+        const up = { ...TRAINED, lifecycle: { reclaim: "after-eval", slice: "up", reclaimPending: false, note } };
+        const { summary } = await run([{ outputs: up, seconds: 10 }]);
+        assert.deepStrictEqual([summary.exitCode, summary.slice.fate], [0, "kept"]);
+        assert.match(formatSummary(summary, "spot"), new RegExp(`slice: kept: ${note}; it bills until`));
+    });
+
     it("a stack that keeps its slice is done after one update", async () => {
         const kept = { ...TRAINED, lifecycle: { reclaim: "keep", slice: "up", reclaimPending: false } };
         const { summary, stack } = await run([{ outputs: kept, seconds: 60 }]);

@@ -80,7 +80,7 @@ function assemble(raw: RawConfig, gcpProject: string | undefined, full: Sections
         zone,
         zones,
         serviceAccount: { ...full.tpu.serviceAccount, create: serviceAccountCreate },
-        reclaim: full.tpu.reclaim ?? (full.role === "train" && !full.tpu.adopt ? "after-handoff" : "keep"),
+        reclaim: full.tpu.reclaim ?? (full.tpu.adopt ? "keep" : full.role === "train" ? "after-handoff" : "after-eval"),
     };
     const common: CommonConfig = {
         stack: raw.stack,

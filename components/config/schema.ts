@@ -180,8 +180,8 @@ export const tpuFields = {
         .prefault({}),
     /**
      * When the slice is deleted while every output stays: `after-handoff` (train's default: once every run is in the
-     * handoff manifest), or `keep` (the SOP kept its VMs for reuse; an adopted VM is always kept; the eval stack's
-     * default). `after-eval` (the eval stack once every eval run is recorded) is refused until eval records exist.
+     * handoff manifest), `after-eval` (eval's default: once every eval run is in its eval record,
+     * <prefix>/eval/<run>/result.json), or `keep` (the SOP kept its VMs for reuse; an adopted VM is always kept).
      */
     reclaim: z.enum(["after-handoff", "after-eval", "keep"]).optional(),
     /** Skip the zone-offers-this-generation check, for zones newer than the table in accelerators.ts. */

@@ -92,17 +92,7 @@ export function checkReclaim(c: Checker, role: string | undefined): void {
         c.add(path, "would delete an adopted VM, which this stack never deletes", c.fix.set(path, "keep"));
         return;
     }
-    if (role === "eval") {
-        // The eval stack's records of finished evals are not written yet, so it cannot rebuild its outputs without
-        // its slice: refused rather than silently kept.
-        c.add(
-            path,
-            "is not available yet: the eval stack keeps its slice until `pulumi destroy --stack <eval stack>` (its artifacts stay in the bucket)",
-            c.fix.set(path, "keep"),
-        );
-        return;
-    }
-    const fits = role === "train" ? "after-handoff" : undefined;
+    const fits = role === "train" ? "after-handoff" : role === "eval" ? "after-eval" : undefined;
     if (fits !== undefined && reclaim !== fits) {
         c.add(
             path,

@@ -24,7 +24,7 @@ type Tpu = Sections["tpu"];
 
 /** tpu as the program uses it: the zone list resolved, the active zone, the service account decided. */
 export interface TpuConfig extends Omit<Tpu, "zone" | "zones" | "serviceAccount" | "reclaim"> {
-    /** tpu.reclaim, or the role's default (train after-handoff; eval and an adopted VM keep). */
+    /** tpu.reclaim, or the role's default (train after-handoff, eval after-eval; an adopted VM keep). */
     readonly reclaim: "after-handoff" | "after-eval" | "keep";
     /** The zone the slice runs in: `tpu-sft:activeZone` when set, else zones[0]. */
     readonly zone: string;

@@ -85,3 +85,23 @@ export function parseManifest(uri: string, text: string): Manifest {
     }
     return parsed.data;
 }
+
+/**
+ * The entry the `handoff` step's `latest` mode picks (scripts/remote/handoff.sh): among the entries that have a
+ * `kind` checkpoint, the most recently recorded (ties: the later finish, then the first in the document), or
+ * undefined when none has one. The eval stack makes the same pick at program time to know its run ids.
+ */
+export function latestEntry(manifest: Manifest, kind: "best" | "last"): ManifestEntry | undefined {
+    let best: ManifestEntry | undefined;
+    for (const entry of Object.values(manifest.entries)) {
+        if (!entry.checkpoints[kind]) continue;
+        if (
+            !best ||
+            entry.recordedAt > best.recordedAt ||
+            (entry.recordedAt === best.recordedAt && entry.finishedAt > best.finishedAt)
+        ) {
+            best = entry;
+        }
+    }
+    return best;
+}

@@ -3,7 +3,11 @@
  * stack that reclaims declares no slice, so the update deletes it; its outputs then come from the records in the
  * bucket, and stay what they were. A stack that keeps its slice, or one whose records cannot be read, keeps it.
  */
-import { HandoffStatus } from "./handoffStatus";
+/** A run's state in the bucket (a train run's HandoffStatus, an eval run's EvalRecordStatus). */
+export interface RunStatus {
+    readonly state: "complete" | "absent" | "stale";
+    readonly reason: string;
+}
 
 export type ReclaimPolicy = "after-handoff" | "after-eval" | "keep";
 
@@ -13,7 +17,7 @@ export type ReclaimPlan =
 /** The plan from the policy and each run's status (or the error that kept the statuses from being read). */
 export function reclaimPlan(
     policy: ReclaimPolicy,
-    statuses: Readonly<Record<string, HandoffStatus>> | { readonly error: string },
+    statuses: Readonly<Record<string, RunStatus>> | { readonly error: string },
 ): ReclaimPlan {
     if (policy === "keep") return { slice: "declared", reason: "tpu.reclaim is keep: the slice stays" };
     if ("error" in statuses && typeof statuses.error === "string") {
@@ -22,7 +26,7 @@ export function reclaimPlan(
             reason: `the records in the bucket could not be read (${statuses.error}), so the slice stays`,
         };
     }
-    const runs = Object.entries(statuses as Readonly<Record<string, HandoffStatus>>);
+    const runs = Object.entries(statuses as Readonly<Record<string, RunStatus>>);
     const open = runs.filter(([, s]) => s.state !== "complete");
     if (runs.length > 0 && open.length === 0) {
         return {

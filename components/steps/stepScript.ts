@@ -26,6 +26,7 @@ export const STEP_NAMES = [
     "evalreport",
     "calc",
     "artifacts",
+    "evalrecord",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 

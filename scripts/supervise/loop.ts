@@ -72,19 +72,37 @@ export interface Summary {
 
 /**
  * `reclaimed`: deleted by a second update right after the work; `kept`: tpu.reclaim keep (it bills until
- * `pulumi destroy`); `reclaim-failed`: the reclaiming update failed; `not-done`: the work did not finish.
+ * `pulumi destroy`); `reclaim-failed`: the reclaiming update failed, or left the slice up; `not-done`: the work did
+ * not finish.
  */
 export interface SliceEnd {
     readonly fate: "reclaimed" | "kept" | "reclaim-failed" | "not-done";
-    /** Chip-hours the slice stood after the update that finished the work, until it was deleted (reclaimed only). */
+    /**
+     * Chip-hours the slice stood after the update that finished the work, until it was deleted (reclaimed by a second
+     * update only; absent when the first update found every run recorded and deleted the slice itself).
+     */
     readonly idleAfterWorkChipHours?: number;
     readonly idleAfterWorkSeconds?: number;
+    /** Why a slice under a reclaiming policy stays up (the stack's lifecycle note). */
+    readonly note?: string;
 }
 
 /** The stack's `lifecycle` output (components/lifecycle/reclaim.ts), if it has one. */
+function lifecycleOf(outputs: Record<string, unknown>): { reclaim?: unknown; slice?: unknown; note?: unknown } {
+    const lifecycle = outputs.lifecycle;
+    return typeof lifecycle === "object" && lifecycle !== null ? (lifecycle as Record<string, unknown>) : {};
+}
+
 function reclaimPending(outputs: Record<string, unknown>): boolean {
-    const lifecycle = outputs.lifecycle as { reclaimPending?: unknown } | undefined;
-    return lifecycle?.reclaimPending === true;
+    return (lifecycleOf(outputs) as { reclaimPending?: unknown }).reclaimPending === true;
+}
+
+/** What became of the slice after an update that needs no other: deleted by it, or kept (and why, unless keep). */
+function sliceAfter(outputs: Record<string, unknown>): SliceEnd {
+    const lifecycle = lifecycleOf(outputs);
+    if (lifecycle.slice === "reclaimed") return { fate: "reclaimed" };
+    const note = lifecycle.reclaim !== undefined && lifecycle.reclaim !== "keep" ? lifecycle.note : undefined;
+    return typeof note === "string" ? { fate: "kept", note } : { fate: "kept" };
 }
 
 /** Chip-hours of work in a train stack's outputs: the runs that ran a job in this update (not recalled). */
@@ -138,8 +156,9 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
         log(
             `[${stamp()}] supervise ${settings.stack}: decision reclaim: every run is done and tpu.reclaim deletes the slice; pulumi up again`,
         );
+        let outputs: Record<string, unknown>;
         try {
-            await driver.up([]);
+            outputs = await driver.up([]);
         } catch (err) {
             if (!(err instanceof UpFailure)) throw err;
             slice = { fate: "reclaim-failed" };
@@ -151,6 +170,16 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
         }
         const seconds = (settings.now() - workDone) / 1000;
         upSecondsWithSlice += seconds;
+        const lifecycle = lifecycleOf(outputs);
+        if (lifecycle.slice !== "reclaimed") {
+            slice = { fate: "reclaim-failed" };
+            const why = typeof lifecycle.note === "string" ? lifecycle.note : "the stack has no lifecycle output";
+            log(`[${stamp()}] supervise ${settings.stack}: the reclaiming update left the slice up: ${why}`);
+            return [
+                EXIT.reclaimFailed,
+                `the work is done, but the reclaiming update left the slice up (${why}); it still bills: run \`pulumi up\` again, or \`pulumi destroy\``,
+            ];
+        }
         slice = {
             fate: "reclaimed",
             idleAfterWorkSeconds: Math.round(seconds * 10) / 10,
@@ -174,7 +203,7 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
             workChipHours = Math.round((workChipHours + workChipHoursOf(outputs)) * 1e6) / 1e6;
             log(`[${stamp()}] supervise ${settings.stack}: the stack is up`);
             if (!reclaimPending(outputs)) {
-                slice = { fate: "kept" };
+                slice = sliceAfter(outputs);
                 return finish(EXIT.done, "done");
             }
             return finish(...(await reclaim()));
@@ -245,11 +274,15 @@ export function formatSummary(s: Summary, provisioning: Provisioning): string {
 function sliceLine(end: SliceEnd): string {
     switch (end.fate) {
         case "reclaimed":
-            return `reclaimed ${end.idleAfterWorkSeconds} s after the work ended (idle after work: ${end.idleAfterWorkChipHours} chip-hours)`;
+            return end.idleAfterWorkSeconds === undefined
+                ? "reclaimed by the update itself (every run was already recorded)"
+                : `reclaimed ${end.idleAfterWorkSeconds} s after the work ended (idle after work: ${end.idleAfterWorkChipHours} chip-hours)`;
         case "kept":
-            return "kept (tpu.reclaim keep): it bills until `pulumi destroy`";
+            return end.note === undefined
+                ? "kept (tpu.reclaim keep): it bills until `pulumi destroy`"
+                : `kept: ${end.note}; it bills until \`pulumi destroy\``;
         case "reclaim-failed":
-            return "still up: the reclaiming update failed";
+            return "still up: the reclaiming update failed or left it up";
         case "not-done":
             return "the work did not finish";
     }

@@ -4,6 +4,7 @@
 import { execFileSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { crossCheckInput, runCrossCheck } from "../../components/metrics/bucketCrossCheck";
+import { crc32cBase64, objects } from "./fakeStorage";
 import { RESULT_MARKER } from "../../components/steps/stepResult";
 
 /**
@@ -56,6 +57,13 @@ export class StackMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
     /** The manifest entries the handoff steps were asked to record, in order. */
     readonly handoffEntries: Untyped[] = [];
+    /** The eval record entries the evalrecord steps were asked to write, in order. */
+    readonly evalRecordEntries: Untyped[] = [];
+    /**
+     * When true, the evalrecord step also writes its record into the in-memory bucket (helpers/fakeStorage), as
+     * scripts/remote/evalrecord.sh does into the real one, so a later evaluation of the stack finds it.
+     */
+    writeEvalRecords = false;
     /** Manifest entries the recall step finds complete, by run id (none by default: every run is new). */
     recallEntries: Record<string, Untyped> = {};
     /** The newest manifest entry the eval side's handoff step finds, by manifest URI. */
@@ -239,7 +247,13 @@ export class StackMocks implements pulumi.runtime.Mocks {
                 });
             case "artifacts": {
                 const prefix = env("DEST_PREFIX");
-                const entry = (file: string) => ({ uri: `${prefix}/${file}`, size: 10, crc32c: "AAAAAA==" });
+                // An object already in the in-memory bucket is reported as it is there (the step verifies its copy).
+                const entry = (file: string) => {
+                    const held = objects.get(`${prefix}/${file}`);
+                    return held
+                        ? { uri: `${prefix}/${file}`, size: held.length, crc32c: crc32cBase64(held) }
+                        : { uri: `${prefix}/${file}`, size: 10, crc32c: "AAAAAA==" };
+                };
                 return result(
                     Object.fromEntries(
                         [
@@ -251,6 +265,20 @@ export class StackMocks implements pulumi.runtime.Mocks {
                         ].map((f) => [f, entry(f)]),
                     ),
                 );
+            }
+            case "evalrecord": {
+                const entry = { ...JSON.parse(env("ENTRY_JSON")), recordedAt: "2026-11-29T21:00:00Z" };
+                this.evalRecordEntries.push(entry);
+                const uri = env("RECORD_URI");
+                if (this.writeEvalRecords) {
+                    const current = objects.get(uri);
+                    const doc = current
+                        ? JSON.parse(current.toString("utf8"))
+                        : { schemaVersion: 1, run: env("EVAL_RUN"), entries: {} };
+                    doc.entries[entry.runId] = entry;
+                    objects.set(uri, Buffer.from(JSON.stringify(doc)));
+                }
+                return result({ uri, entries: 1, size: 1234, crc32c: "AAAAAA==", recordedAt: entry.recordedAt });
             }
             default:
                 throw new Error(`mock: unknown step ${step}`);

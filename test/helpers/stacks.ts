@@ -56,25 +56,35 @@ export function referenceAnswers(): EvalAnswers {
     };
 }
 
-/** Puts the eval artifacts the cross-check reads back into the in-memory bucket (install fakeStorage first). */
-export function seedEvalArtifacts(bucket = BUCKET): void {
+/**
+ * Puts the eval artifacts the cross-check reads back into the in-memory bucket (install fakeStorage first); with
+ * `all`, the other three artifacts too, so an eval record's objects can be verified there.
+ */
+export function seedEvalArtifacts(bucket = BUCKET, all = false): void {
     const predictions = fs.readFileSync(path.join(CASE, "predictions.json"));
     const items = fs.readFileSync(path.join(CASE, "items.txt"));
     for (const run of ["office", "industrial"]) {
-        objects.set(`gs://${bucket}/sft_match_official/eval/${run}/eval_predictions.json`, predictions);
-        objects.set(`gs://${bucket}/sft_match_official/eval/${run}/items.txt`, items);
+        const folder = `gs://${bucket}/sft_match_official/eval/${run}`;
+        objects.set(`${folder}/eval_predictions.json`, predictions);
+        objects.set(`${folder}/items.txt`, items);
+        if (!all) continue;
+        for (const file of ["eval_predictions.metrics.json", "eval.log", "calc.stdout"]) {
+            objects.set(`${folder}/${file}`, Buffer.from(`${run} ${file}`));
+        }
     }
 }
 
 export async function buildStack(
     role: "train" | "eval",
     mutate?: (values: StackValues) => void,
+    prepare?: (mocks: StackMocks) => void,
 ): Promise<{ mocks: StackMocks; outputs: StackValues }> {
     const mocks = role === "train" ? new StackMocks() : new StackMocks(0, 1);
     if (role === "eval") {
         mocks.trainStackOutputs = { runs: trainRunsOutput() };
         mocks.evalAnswers = referenceAnswers();
     }
+    prepare?.(mocks);
     await pulumi.runtime.setMocks(mocks, "tpu-sft", role, false);
     const values = withUserSettings(clone(stackFileValues(role)));
     mutate?.(values);

@@ -864,7 +864,7 @@ const supervisorGivesUp: FaultCase = {
 };
 
 const reclaimAfterHandoff: FaultCase = {
-    name: "tpu.reclaim after-handoff, then eval from the manifest",
+    name: "tpu.reclaim after-handoff, then eval from the manifest, supervised, with tpu.reclaim after-eval",
     async inject(ctx) {
         // A run id never trained here (the second run with best alone), so the stack trains, hands off, then reclaims.
         ctx.writeTrainConfig(
@@ -877,8 +877,10 @@ const reclaimAfterHandoff: FaultCase = {
             }),
         );
         // The eval stack reads the handoff manifests (no StackReference): it must work with the train slice gone.
+        // It reclaims its own slice once every eval run is recorded (eval/<run>/result.json).
         const evaluated = clone(ctx.world.evalConfig) as Record<string, Json>;
         delete evaluated["tpu-sft:eval"].trainStack;
+        evaluated["tpu-sft:tpu"] = { ...evaluated["tpu-sft:tpu"], reclaim: "after-eval" };
         writeConfig(ctx.world.files.eval, evaluated);
     },
     async expect(ctx) {
@@ -891,9 +893,19 @@ const reclaimAfterHandoff: FaultCase = {
         if (idle) ctx.figures.idleAfterWorkChipHours = Number(idle[1]);
         if (idleSeconds) ctx.figures.idleAfterWorkSeconds = Number(idleSeconds[1]);
         const aliveHosts = (await ctx.hostsSh("status", ctx.world.hostsDir)).stdout;
-        const evaluated = await ctx.up("eval");
+        const evaluated = await ctx.supervise("eval");
+        const evalText = evaluated.stdout + evaluated.stderr;
+        const evalState = (await ctx.hostsSh("slice-state", ctx.world.hostsDir, "eval")).stdout.trim();
         const evalOutputs = evaluated.code === 0 ? ((await ctx.evalOutputs()) as Json) : undefined;
-        const hr = Object.values(evalOutputs?.evalRuns ?? {}).map((r) => (r as Json).hr?.["1"]);
+        const evalRuns = Object.entries(evalOutputs?.evalRuns ?? {}) as [string, Json][];
+        const hr = evalRuns.map(([, r]) => r.hr?.["1"]);
+        // HR@K and NDCG@K for every K of both runs, as numbers.
+        const metrics = evalRuns.map(
+            ([run, r]) =>
+                `${run} ${(r.k ?? []).length} K: ${(r.k ?? []).every((k: number) => typeof r.hr?.[String(k)] === "number" && typeof r.ndcg?.[String(k)] === "number") ? "HR/NDCG ok" : "missing"}`,
+        );
+        const evalIdle = /reclaimed ([0-9.]+) s after the work ended/.exec(evalText);
+        if (evalIdle) ctx.figures.evalIdleAfterWorkSeconds = Number(evalIdle[1]);
         return [
             {
                 name: "reclaim after handoff",
@@ -919,7 +931,20 @@ const reclaimAfterHandoff: FaultCase = {
                     evaluated.code === 0 &&
                     hr.length === 2 &&
                     hr.every((v) => typeof v === "number"),
-                observed: `train slice ${state}; hosts: ${aliveHosts.replace(/\s+/g, " ").slice(0, 200)}; eval up exit ${evaluated.code} after ${evaluated.seconds.toFixed(0)} s; HR@1 ${JSON.stringify(hr)}${evaluated.code === 0 ? "" : `; ${errorLines(evaluated.stdout + evaluated.stderr)}`}`,
+                observed: `train slice ${state}; hosts: ${aliveHosts.replace(/\s+/g, " ").slice(0, 200)}; eval supervise exit ${evaluated.code} after ${evaluated.seconds.toFixed(0)} s; HR@1 ${JSON.stringify(hr)}${evaluated.code === 0 ? "" : `; ${errorLines(evalText)}`}`,
+            },
+            {
+                name: "reclaim after eval",
+                expected:
+                    "the supervised eval records both runs, the next update deletes the eval slice (NOT_FOUND), the outputs still hold HR@K and NDCG@K for both runs",
+                ok:
+                    evaluated.code === 0 &&
+                    /decision reclaim/.test(evalText) &&
+                    evalState === "NOT_FOUND" &&
+                    evalOutputs?.lifecycle?.slice === "reclaimed" &&
+                    evalRuns.length === 2 &&
+                    metrics.every((m) => m.endsWith("HR/NDCG ok") && !m.includes(" 0 K")),
+                observed: `supervise exit ${evaluated.code}; eval slice ${evalState}; lifecycle ${JSON.stringify(evalOutputs?.lifecycle?.slice)}; ${metrics.join("; ") || "no eval runs"}; ${summaryOf(evalText)}${evaluated.code === 0 ? "" : `; ${errorLines(evalText)}`}`,
             },
         ];
     },

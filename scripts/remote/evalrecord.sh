@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# evalrecord.sh: record an eval run whose cross-check passed in gs://<bucket>/<prefix>/eval/<run>/result.json
+# (schema: components/lifecycle/evalRecord.ts). Checks that every artifact of ENTRY_JSON is in the bucket with its
+# size and crc32c, adds the entry (with recordedAt) under its run id, writes the record and verifies the copy.
+# Inputs: RECORD_URI, EVAL_RUN (the eval run's name), ENTRY_JSON.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_env RECORD_URI EVAL_RUN ENTRY_JSON
+[[ "$EVAL_RUN" =~ ^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$ ]] ||
+    die "input EVAL_RUN='$EVAL_RUN' is not an eval run name (a bug in the command builder)"
+[[ "$RECORD_URI" =~ ^gs://[a-z0-9][a-z0-9_.-]*/.+/eval/${EVAL_RUN}/result\.json$ ]] ||
+    die "input RECORD_URI='$RECORD_URI' is not gs://<bucket>/<prefix>/eval/$EVAL_RUN/result.json (a bug in the command builder)"
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# check_objects FILE: FILE has lines "<name>\t<uri>\t<size>\t<crc32c>"; prints the first mismatch, if any.
+check_objects() {
+    local what uri size crc found
+    while IFS=$'\t' read -r what uri size crc; do
+        [[ -n "$what" ]] || continue
+        found="$(object_size_crc "$uri")"
+        if [[ "$found" != "${size}"$'\t'"${crc}" ]]; then
+            printf '%s %s: recorded %s bytes, crc32c %s; the bucket has %s\n' "$what" "$uri" "$size" "$crc" \
+                "${found:-no such object}"
+            return
+        fi
+    done <"$1"
+}
+
+# The record tool: list an entry's objects, merge an entry into the record (python3, which every host has).
+record_py() {
+    python3 - "$@" <<'PY'
+import json, sys, datetime
+op = sys.argv[1]
+if op == "objects":          # objects ENTRY_FILE
+    with open(sys.argv[2]) as f:
+        entry = json.load(f)
+    for name, ref in sorted(entry.get("objects", {}).items()):
+        print(f"{name}\t{ref['uri']}\t{ref['size']}\t{ref['crc32c']}")
+elif op == "merge":          # merge ENTRY_FILE CURRENT_OR_EMPTY RUN OUT
+    with open(sys.argv[2]) as f:
+        entry = json.load(f)
+    run = sys.argv[4]
+    if sys.argv[3]:
+        with open(sys.argv[3]) as f:
+            doc = json.load(f)
+        if not isinstance(doc, dict) or doc.get("schemaVersion") != 1 or not isinstance(doc.get("entries"), dict):
+            sys.exit(f"not a version 1 eval record (schemaVersion {doc.get('schemaVersion') if isinstance(doc, dict) else '?'})")
+        if doc.get("run") != run:
+            sys.exit(f"the record is for eval run {doc.get('run')}, not {run}")
+    else:
+        doc = {"schemaVersion": 1, "run": run, "entries": {}}
+    before = dict(doc["entries"].get(entry["runId"], {}))
+    recorded_at = before.pop("recordedAt", None)
+    # Recording the same entry again keeps the time it was first recorded.
+    entry["recordedAt"] = recorded_at if recorded_at and before == entry else datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    doc["entries"][entry["runId"]] = entry
+    with open(sys.argv[5], "w") as f:
+        json.dump(doc, f, indent=2, sort_keys=True, allow_nan=False)
+        f.write("\n")
+    print(entry["recordedAt"])
+else:
+    sys.exit(f"unknown record operation {op}")
+PY
+}
+
+printf '%s' "$ENTRY_JSON" >"$work/entry.json"
+record_py objects "$work/entry.json" >"$work/objects.tsv" || die "ENTRY_JSON is not an eval record entry (a bug in the command builder)"
+[[ -s "$work/objects.tsv" ]] || die "ENTRY_JSON lists no artifacts (a bug in the command builder)"
+mismatch="$(check_objects "$work/objects.tsv")"
+[[ -z "$mismatch" ]] || die "not recording the eval run: $mismatch"
+current=""
+if [[ -n "$(object_size_crc "$RECORD_URI")" ]]; then
+    gcs cat "$RECORD_URI" >"$work/current.json" || die "could not read $RECORD_URI"
+    current="$work/current.json"
+fi
+recorded_at="$(record_py merge "$work/entry.json" "$current" "$EVAL_RUN" "$work/next.json")" ||
+    die "could not merge the entry into $RECORD_URI (see above); fix or delete that object"
+gcs cp "$work/next.json" "$RECORD_URI" >&2 || die "gcloud storage cp to $RECORD_URI failed"
+size="$(file_size "$work/next.json")"
+crc="$(file_crc32c "$work/next.json")"
+written="$(object_size_crc "$RECORD_URI")"
+[[ "$written" == "${size}"$'\t'"${crc}" ]] ||
+    die "integrity check failed for $RECORD_URI: object has '${written:-missing}', the written file ${size}/${crc}"
+entries="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$work/next.json")"
+log "recorded $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runId"])' "$work/entry.json") in $RECORD_URI ($entries entries)"
+result_object uri str "$RECORD_URI" entries int "$entries" size int "$size" crc32c str "$crc" recordedAt str "$recorded_at"
