@@ -687,16 +687,19 @@ slice_hosts_alive() {
 }
 
 kill_slice_hosts() {
-    local name ns names=()
-    for name in $(slice_hosts_alive "$1"); do
-        ns="$(host_ns "$name")"
-        # As a VM shutting down: its processes die first, so their peers' connections see them close.
-        kill_ns_processes "$ns" || true
-        ip netns del "$ns" 2>/dev/null || note "could not delete netns $ns"
+    local name names=()
+    mapfile -t names < <(slice_hosts_alive "$1")
+    ((${#names[@]} > 0)) || return 0
+    # As VMs shutting down: every host's processes die first, and the network stays up a moment longer, so that
+    # each closed connection's last packets (a FIN queued behind unacknowledged output) reach the peer, which then
+    # sees the session end instead of waiting on a silent address.
+    for name in "${names[@]}"; do kill_ns_processes "$(host_ns "$name")" || true; done
+    sleep 1
+    for name in "${names[@]}"; do
+        ip netns del "$(host_ns "$name")" 2>/dev/null || note "could not delete netns $(host_ns "$name")"
         rm -f "$(host_dir "$name")/sshd/sshd.pid" "$(host_dir "$name")/init.pid" "$(host_dir "$name")/init.ready"
-        names+=("$name")
     done
-    forget_host_links "${names[@]+"${names[@]}"}"
+    forget_host_links "${names[@]}"
     wait_reaped
 }
 

@@ -22,6 +22,8 @@ import {
 
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const round1 = (n: number) => Math.round(n * 10) / 10;
+/** A worker's bootstrap ran in this update: created, or updated (a new connection runs the create command again). */
+const BOOTSTRAP_RAN = /bootstrap-w\d+\s+(?:created|updated)\b/g;
 type TrainConfig = { "tpu-sft:train": { runs: { checkpoints: string[] }[] } } & Record<string, unknown>;
 
 /** The hostile repository location: a real clone of the stand-in MLLM-JAX at a path full of shell syntax. */
@@ -614,9 +616,7 @@ const replacedSlice: FaultCase = {
         const fresh = ctx.world.hosts.train.map((_, i) =>
             fs.existsSync(path.join(ctx.world.hostRoot(ctx.trainHost(i)), "MLLM-JAX", ".git")),
         );
-        // Bootstrap on the fresh hosts: in the updates after the decision to replace the slice.
-        const afterReplace = text.slice(Math.max(0, text.search(/decision replace-slice/)));
-        const bootstrapped = (afterReplace.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
+        const bootstrapped = (text.match(BOOTSTRAP_RAN) ?? []).length;
         return [
             {
                 name: "replace the preempted slice",
@@ -629,7 +629,7 @@ const replacedSlice: FaultCase = {
                     fresh.every(Boolean) &&
                     bootstrapped === ctx.world.hosts.train.length &&
                     codes === JSON.stringify(ctx.world.hosts.train.map(() => 0)),
-                observed: `exit ${replaced.code} after ${replaced.seconds.toFixed(0)} s; slice ${before?.instance}/${before?.state} → ${after?.instance}/${after?.state}; bootstrap created on ${bootstrapped} hosts; checkouts ${fresh.join(",")}; office exit codes ${codes}${replaced.code === 0 ? "" : `; ${errorLines(text)}`}`,
+                observed: `exit ${replaced.code} after ${replaced.seconds.toFixed(0)} s; slice ${before?.instance}/${before?.state} → ${after?.instance}/${after?.state}; bootstrap ran on ${bootstrapped} hosts; checkouts ${fresh.join(",")}; office exit codes ${codes}${replaced.code === 0 ? "" : `; ${errorLines(text)}`}`,
             },
         ];
     },
@@ -759,7 +759,7 @@ const supervisedPreemption: FaultCase = {
         if (preemptedAt && relaunchedAt) ctx.figures.preemptionRecoverySeconds = round1(relaunchedAt - preemptedAt);
         // Bootstrap on the fresh hosts: in the updates after the decision to replace the slice.
         const afterReplace = text.slice(Math.max(0, text.search(/decision replace-slice/)));
-        const bootstrapped = (afterReplace.match(/bootstrap-w\d+\s+created\b/g) ?? []).length;
+        const bootstrapped = (afterReplace.match(BOOTSTRAP_RAN) ?? []).length;
         return [
             {
                 name: "supervisor recovers a preempted slice",
@@ -778,7 +778,7 @@ const supervisedPreemption: FaultCase = {
                     JSON.stringify(second?.exitCodes) === JSON.stringify(ctx.world.hosts.train.map(() => 0)) &&
                     typeof second?.checkpoints?.last?.crc32c === "string" &&
                     /preemptions 1\b/.test(text),
-                observed: `preempted ${preemptedAt ? "yes" : "never (no step 2 of the second run seen)"}; supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${before?.instance} → ${after?.instance}/${after?.state}; bootstrap created on ${bootstrapped} fresh hosts; office recalled ${office?.recalled}; second run recalled ${second?.recalled}, exit codes ${JSON.stringify(second?.exitCodes)}; detection ${ctx.figures.preemptionDetectionSeconds} s, relaunch ${ctx.figures.preemptionRecoverySeconds} s after the preemption; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+                observed: `preempted ${preemptedAt ? "yes" : "never (no step 2 of the second run seen)"}; supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${before?.instance} → ${after?.instance}/${after?.state}; bootstrap ran on ${bootstrapped} fresh hosts; office recalled ${office?.recalled}; second run recalled ${second?.recalled}, exit codes ${JSON.stringify(second?.exitCodes)}; detection ${ctx.figures.preemptionDetectionSeconds} s, relaunch ${ctx.figures.preemptionRecoverySeconds} s after the preemption; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
             },
         ];
     },
