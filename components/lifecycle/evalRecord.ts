@@ -7,6 +7,7 @@
  * it on the eval host; the program reads it (components/lifecycle/reclaimedEval.ts). This schema is the contract.
  */
 import { z } from "zod";
+import { parseBucketDocument } from "./bucketDocument";
 import { checkpointRefSchema, gcsUri } from "../checkpointRef";
 import { RUN_ID_PATTERN } from "../runIdentity";
 
@@ -62,25 +63,13 @@ export type EvalRecord = z.infer<typeof evalRecordSchema>;
 
 /** A record read from the bucket, checked; the error names the object and what is wrong. */
 export function parseEvalRecord(uri: string, text: string): EvalRecord {
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch (err) {
-        throw new Error(`${uri} is not JSON (${(err as Error).message}); delete it or restore a good version`, {
-            cause: err,
-        });
-    }
-    const parsed = evalRecordSchema.safeParse(value);
-    if (!parsed.success) {
-        const why = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-        throw new Error(`${uri} is not an eval record this program understands (${why})`);
-    }
-    for (const [id, entry] of Object.entries(parsed.data.entries)) {
+    const record = parseBucketDocument(uri, text, evalRecordSchema, "an eval record");
+    for (const [id, entry] of Object.entries(record.entries)) {
         if (entry.runId !== id) {
             throw new Error(
                 `${uri} is not an eval record this program understands (entries.${id} has runId ${entry.runId})`,
             );
         }
     }
-    return parsed.data;
+    return record;
 }

@@ -3,10 +3,11 @@
  * gs://<bucket>/<prefix>/<run>/handoff.json, next to the run's checkpoints. Each entry records one run id whose
  * checkpoints were uploaded and verified (size and crc32c); an entry whose objects still match is a finished run:
  * it is not trained again, and the eval stack can take its checkpoints from it after the train slice is gone.
- * The handoff step (scripts/remote/handoff.sh) writes and reads it on a host; program evaluation never reads the
- * bucket. This schema is the contract for both sides.
+ * The handoff step (scripts/remote/handoff.sh) writes and reads it on a host; the program reads it only to decide
+ * tpu.reclaim (handoffStatus.ts). This schema is the contract for both sides.
  */
 import { z } from "zod";
+import { parseBucketDocument } from "./bucketDocument";
 import { checkpointRefSchema } from "../checkpointRef";
 import { RUN_ID_PATTERN } from "../runIdentity";
 
@@ -70,20 +71,7 @@ export function recordEntry(manifest: Manifest | undefined, entry: ManifestEntry
 
 /** A manifest read from the bucket, checked; the error names the object and what is wrong. */
 export function parseManifest(uri: string, text: string): Manifest {
-    let value: unknown;
-    try {
-        value = JSON.parse(text);
-    } catch (err) {
-        throw new Error(`${uri} is not JSON (${(err as Error).message}); delete it or restore a good version`, {
-            cause: err,
-        });
-    }
-    const parsed = manifestSchema.safeParse(value);
-    if (!parsed.success) {
-        const why = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-        throw new Error(`${uri} is not a handoff manifest this program understands (${why})`);
-    }
-    return parsed.data;
+    return parseBucketDocument(uri, text, manifestSchema, "a handoff manifest");
 }
 
 /**
