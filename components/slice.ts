@@ -260,12 +260,7 @@ export function sliceIdentity(config: StackConfig): Record<string, unknown> {
 /** The stack outputs every stack has: the TPU, the SSH public key, and the commits bootstrap checked out. */
 export function sliceOutputs(config: StackConfig, slice: Slice) {
     return {
-        tpu: {
-            name: slice.hosts.name,
-            zone: config.tpu.zone,
-            acceleratorType: config.tpu.acceleratorType,
-            hosts: config.shape.hosts,
-        },
+        tpu: tpuOutput(config, slice.hosts.name),
         sshPublicKey: slice.sshPublicKey,
         access: slice.access,
         commits: slice.bootstrap.results.apply((results) => ({
@@ -290,4 +285,25 @@ export function storageEnvFor(config: StackConfig): StorageEnv {
         CLOUDSDK_STORAGE_PARALLEL_COMPOSITE_UPLOAD_ENABLED: "False",
         CLOUDSDK_STORAGE_SLICED_OBJECT_DOWNLOAD_THRESHOLD: "0",
     };
+}
+
+/**
+ * The same outputs for a stack whose slice is reclaimed: what stayed (provisionReclaimedSlice), and the commits its
+ * records name (every record of one stack has the same pins: they are part of its run ids).
+ */
+export function reclaimedSliceOutputs(
+    config: StackConfig,
+    kept: ReturnType<typeof provisionReclaimedSlice>,
+    commits: { readonly mllmJax: string; readonly miniOneRec: string },
+) {
+    return {
+        tpu: tpuOutput(config, config.vmName),
+        sshPublicKey: kept.sshPublicKey,
+        access: kept.access,
+        commits: { mllmJax: commits.mllmJax, miniOneRec: commits.miniOneRec },
+    };
+}
+
+function tpuOutput(config: StackConfig, name: pulumi.Input<string>) {
+    return { name, zone: config.tpu.zone, acceleratorType: config.tpu.acceleratorType, hosts: config.shape.hosts };
 }

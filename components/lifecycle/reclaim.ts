@@ -64,3 +64,21 @@ export function lifecycleOutput(policy: ReclaimPolicy, plan: ReclaimPlan): Lifec
         note: "every run is done: run `pulumi up` again (npm run supervise does it at once) to delete the slice; the outputs stay",
     };
 }
+
+/**
+ * Each run's recorded entry, in `names` order, for a stack whose plan reclaims its slice (the plan is "reclaimed"
+ * only when every status is complete, so a missing one is a bug).
+ */
+export function recordedEntries<E>(
+    names: readonly string[],
+    statuses: Readonly<Record<string, { readonly state: string; readonly entry?: E }>>,
+    what: string,
+): (readonly [string, E])[] {
+    return names.map((name) => {
+        const status = statuses[name];
+        if (status?.state !== "complete" || status.entry === undefined) {
+            throw new Error(`${what} ${name} is not recorded, but the slice is reclaimed (a bug)`);
+        }
+        return [name, status.entry] as const;
+    });
+}

@@ -5,15 +5,15 @@
  * in its eval record whose artifacts still match, the stack needs no slice, and its outputs are the entries', in the
  * shape a live update gives (`npm run report` reads them either way).
  */
-import * as pulumi from "@pulumi/pulumi";
 import { CheckpointRef } from "../checkpointRef";
 import { EvalStackConfig } from "../config/loadConfig";
 import { EvalRunConfig } from "../config/schema";
 import { evalRunId, EvalRunOutputs } from "../evalRun";
+import { provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
 import { EvalRecordEntry, evalRecordUri, parseEvalRecord } from "./evalRecord";
 import { bucketObjects, ObjectStat, ObjectText } from "./handoffStatus";
 import { latestEntry, parseManifest } from "./manifest";
-import { lifecycleOutput, LifecycleOutput, ReclaimPlan, ReclaimPolicy } from "./reclaim";
+import { lifecycleOutput, LifecycleOutput, ReclaimPlan, ReclaimPolicy, recordedEntries } from "./reclaim";
 import { stackCost } from "./stackCost";
 
 /** Where an eval run's checkpoint comes from: known when the program starts, or a train run's handoff manifest. */
@@ -181,26 +181,16 @@ export function reclaimedEvalOutputs(
     config: EvalStackConfig,
     statuses: EvalRunStatuses,
     plan: ReclaimPlan,
-    kept: { sshPublicKey: pulumi.Output<string>; access?: unknown },
+    kept: ReturnType<typeof provisionReclaimedSlice>,
 ) {
-    const entries = config.eval.runs.map((run) => {
-        const status = (statuses as Readonly<Record<string, EvalRecordStatus>>)[run.name];
-        if (status?.state !== "complete")
-            throw new Error(`eval run ${run.name} is not recorded, but the slice is reclaimed (a bug)`);
-        return [run.name, status.entry] as const;
-    });
-    const first = entries[0][1];
+    const entries = recordedEntries(
+        config.eval.runs.map((r) => r.name),
+        statuses as Readonly<Record<string, EvalRecordStatus>>,
+        "eval run",
+    );
     return {
-        tpu: {
-            name: config.vmName,
-            zone: config.tpu.zone,
-            acceleratorType: config.tpu.acceleratorType,
-            hosts: config.shape.hosts,
-        },
-        sshPublicKey: kept.sshPublicKey,
-        access: kept.access,
-        // The commits the eval host checked out (every entry of one stack has the same pins: they are in its ids).
-        commits: { mllmJax: first.commits.mllmJax, miniOneRec: first.commits.miniOneRec },
+        // The commits the eval host checked out.
+        ...reclaimedSliceOutputs(config, kept, entries[0][1].commits),
         bucket: config.bucketName,
         evalRuns: Object.fromEntries(entries.map(([name, entry]) => [name, recordedEvalOutputs(entry)])),
         cost: stackCost(

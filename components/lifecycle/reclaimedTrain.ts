@@ -6,9 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { CheckpointRef, gcsUri } from "../checkpointRef";
 import { TrainStackConfig } from "../config/loadConfig";
 import { runId } from "../runIdentity";
+import { provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
 import { bucketObjects, HandoffStatus, handoffStatus } from "./handoffStatus";
 import { MANIFEST_FILE, ManifestEntry } from "./manifest";
-import { lifecycleOutput, ReclaimPlan } from "./reclaim";
+import { lifecycleOutput, ReclaimPlan, recordedEntries } from "./reclaim";
 import { stackCost } from "./stackCost";
 
 export type RunStatuses = Readonly<Record<string, HandoffStatus>> | { readonly error: string };
@@ -72,27 +73,17 @@ export function reclaimedTrainOutputs(
     config: TrainStackConfig,
     statuses: RunStatuses,
     plan: ReclaimPlan,
-    kept: { sshPublicKey: pulumi.Output<string>; access?: unknown },
+    kept: ReturnType<typeof provisionReclaimedSlice>,
     bucketName: pulumi.Output<string>,
 ) {
-    const entries = config.train.runs.map((run) => {
-        const status = (statuses as Record<string, HandoffStatus>)[run.name];
-        if (status?.state !== "complete")
-            throw new Error(`run ${run.name} is not complete, but the slice is reclaimed (a bug)`);
-        return [run.name, status.entry] as const;
-    });
-    const first = entries[0][1];
+    const entries = recordedEntries(
+        config.train.runs.map((r) => r.name),
+        statuses as Readonly<Record<string, HandoffStatus>>,
+        "run",
+    );
     return {
-        tpu: {
-            name: config.vmName,
-            zone: config.tpu.zone,
-            acceleratorType: config.tpu.acceleratorType,
-            hosts: config.shape.hosts,
-        },
-        sshPublicKey: kept.sshPublicKey,
-        access: kept.access,
-        // The commits the runs were trained from (every entry of one stack has the same pins).
-        commits: { mllmJax: first.commits.mllmJax, miniOneRec: first.commits.miniOneRec },
+        // The commits the runs were trained from.
+        ...reclaimedSliceOutputs(config, kept, entries[0][1].commits),
         lifecycle: lifecycleOutput(config.tpu.reclaim, plan),
         bucket: bucketName,
         cost: stackCost(
