@@ -14,20 +14,6 @@ require_env RECORD_URI EVAL_RUN ENTRY_JSON
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# check_objects FILE: FILE has lines "<name>\t<uri>\t<size>\t<crc32c>"; prints the first mismatch, if any.
-check_objects() {
-    local what uri size crc found
-    while IFS=$'\t' read -r what uri size crc; do
-        [[ -n "$what" ]] || continue
-        found="$(object_size_crc "$uri")"
-        if [[ "$found" != "${size}"$'\t'"${crc}" ]]; then
-            printf '%s %s: recorded %s bytes, crc32c %s; the bucket has %s\n' "$what" "$uri" "$size" "$crc" \
-                "${found:-no such object}"
-            return
-        fi
-    done <"$1"
-}
-
 # The record tool: list an entry's objects, merge an entry into the record (python3, which every host has).
 record_py() {
     python3 - "$@" <<'PY'

@@ -23,20 +23,6 @@ read_manifest() {
     gcs cat "$HANDOFF_URI" >"$work/current.json" || die "could not read $HANDOFF_URI"
 }
 
-# check_objects FILE: FILE has lines "<kind>\t<uri>\t<size>\t<crc32c>"; prints the first mismatch, if any.
-check_objects() {
-    local what uri size crc found
-    while IFS=$'\t' read -r what uri size crc; do
-        [[ -n "$what" ]] || continue
-        found="$(object_size_crc "$uri")"
-        if [[ "$found" != "${size}"$'\t'"${crc}" ]]; then
-            printf '%s checkpoint %s: recorded %s bytes, crc32c %s; the bucket has %s\n' "$what" "$uri" "$size" "$crc" \
-                "${found:-no such object}"
-            return
-        fi
-    done <"$1"
-}
-
 # The manifest tool: validate, merge and pick entries (python3, which every host has).
 manifest_py() {
     python3 - "$@" <<'PY'
@@ -50,7 +36,7 @@ def load(path):
     return doc
 def lines(entry):
     for kind, ref in sorted(entry.get("checkpoints", {}).items()):
-        print(f"{kind}\t{ref['uri']}\t{ref['size']}\t{ref['crc32c']}")
+        print(f"{kind} checkpoint\t{ref['uri']}\t{ref['size']}\t{ref['crc32c']}")
 if op == "objects":          # objects ENTRY_FILE
     with open(sys.argv[2]) as f:
         lines(json.load(f))

@@ -158,6 +158,21 @@ object_size_crc() {
     fi
 }
 
+# check_objects FILE: FILE has lines "<label>\t<uri>\t<size>\t<crc32c>" (objects a record names); prints the first
+# whose object is gone or differs, as "<label> <uri>: recorded …; the bucket has …", and nothing when all match.
+check_objects() {
+    local what uri size crc found
+    while IFS=$'\t' read -r what uri size crc; do
+        [[ -n "$what" ]] || continue
+        found="$(object_size_crc "$uri")"
+        if [[ "$found" != "${size}"$'\t'"${crc}" ]]; then
+            printf '%s %s: recorded %s bytes, crc32c %s; the bucket has %s\n' "$what" "$uri" "$size" "$crc" \
+                "${found:-no such object}"
+            return
+        fi
+    done <"$1"
+}
+
 # crc32c of a local file, base64 as GCS reports it.
 file_crc32c() {
     gcs hash "$1" --skip-md5 --format='value(crc32c_hash)' | head -n 1
