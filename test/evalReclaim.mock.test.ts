@@ -5,6 +5,7 @@
 // tpu.reclaim keep, keeps the slice.
 import * as assert from "assert";
 import { crc32cBase64, installFakeStorage, objects, removeFakeStorage } from "./helpers/fakeStorage";
+import { manifestUriOf, seedHandoff } from "./helpers/handoffSeed";
 import { StackMocks, Untyped } from "./helpers/mocks";
 import { BUCKET, buildStack, seedEvalArtifacts } from "./helpers/stacks";
 
@@ -156,34 +157,19 @@ describe("tpu.reclaim after-eval: the eval stack without its slice once every ev
 
 describe("tpu.reclaim after-eval with checkpoints from the handoff manifests (mocks)", function () {
     this.timeout(60000);
-    const manifestUri = (run: string) => `gs://${BUCKET}/sft_match_official/${run}/handoff.json`;
+    const manifestUri = (run: string) => manifestUriOf(BUCKET, run);
 
     /** A verified manifest entry for `run` with a `kind` checkpoint whose bytes are `content`. */
-    function handOff(run: string, kind: "best" | "last", id: string, content: string, recordedAt: string) {
-        const uri = `gs://${BUCKET}/sft_match_official/${run}/${id}/sft_state_${kind}.msgpack`;
-        const bytes = Buffer.from(content);
-        objects.set(uri, bytes);
-        const entry = {
+    const handOff = (run: string, kind: "best" | "last", id: string, content: string, recordedAt: string) =>
+        seedHandoff({
+            bucket: BUCKET,
             run,
             runId: id,
-            commits: { mllmJax: "a".repeat(40), miniOneRec: "b".repeat(40) },
-            config: `configs/${run}.yaml`,
-            checkpoints: { [kind]: { uri, size: bytes.length, crc32c: crc32cBase64(bytes) } },
-            exitCodes: [0, 0, 0, 0],
-            process0Worker: 2,
-            acceleratorType: "v6e-16",
-            chips: 16,
-            startedAt: 1000,
-            finishedAt: 1900,
-            chipHours: 4,
+            kind,
+            content,
+            objectUri: `gs://${BUCKET}/sft_match_official/${run}/${id}/sft_state_${kind}.msgpack`,
             recordedAt,
-        };
-        const current = objects.get(manifestUri(run));
-        const manifest = current ? JSON.parse(current.toString("utf8")) : { schemaVersion: 1, run, entries: {} };
-        manifest.entries[id] = entry;
-        objects.set(manifestUri(run), Buffer.from(JSON.stringify(manifest)));
-        return entry;
-    }
+        });
 
     const fromManifests = (v: Untyped) => delete v.eval.trainStack;
     let latest: Record<string, Untyped>;

@@ -2,7 +2,8 @@
 // manifest (in the in-memory bucket), the train stack declares no TPU VM and no step, and its outputs are the
 // manifest's; a stale object, or tpu.reclaim keep, keeps the slice.
 import * as assert from "assert";
-import { crc32cBase64, objects } from "./helpers/fakeStorage";
+import { objects } from "./helpers/fakeStorage";
+import { seedHandoff } from "./helpers/handoffSeed";
 import { BUCKET, buildStack } from "./helpers/stacks";
 import { StackValues } from "./helpers/trainConfig";
 
@@ -12,32 +13,10 @@ type Outputs = StackValues & {
 };
 
 /** Handoff manifests for the given run ids, with real objects behind their checkpoints. */
-function handOff(runIds: Record<string, { id: string; kind: string }>): Record<string, Buffer> {
-    const data: Record<string, Buffer> = {};
+function handOff(runIds: Record<string, { id: string; kind: string }>): void {
     for (const [run, { id, kind }] of Object.entries(runIds)) {
-        const uri = `gs://${BUCKET}/sft_match_official/${run}/sft_state_${kind}.msgpack`;
-        const bytes = Buffer.from(`checkpoint of ${id}`);
-        objects.set(uri, bytes);
-        data[run] = bytes;
-        const entry = {
-            run,
-            runId: id,
-            commits: { mllmJax: "a".repeat(40), miniOneRec: "b".repeat(40) },
-            config: `configs/${run}.yaml`,
-            checkpoints: { [kind]: { uri, size: bytes.length, crc32c: crc32cBase64(bytes) } },
-            exitCodes: [0, 0, 0, 0],
-            process0Worker: 2,
-            acceleratorType: "v6e-16",
-            chips: 16,
-            startedAt: 1_000_000,
-            finishedAt: 1_000_900,
-            chipHours: 4,
-            recordedAt: "2026-11-29T20:00:00Z",
-        };
-        const manifest = { schemaVersion: 1, run, entries: { [id]: entry } };
-        objects.set(`gs://${BUCKET}/sft_match_official/${run}/handoff.json`, Buffer.from(JSON.stringify(manifest)));
+        seedHandoff({ bucket: BUCKET, run, runId: id, kind, content: `checkpoint of ${id}` });
     }
-    return data;
 }
 
 describe("tpu.reclaim: the train stack without its slice once every run is handed off (mocks)", function () {
