@@ -21,6 +21,7 @@ import { handoffLatestCommand, handoffLatestResult } from "./steps/handoff";
 import { parseStepResult } from "./steps/stepResult";
 import { StorageEnv } from "./steps/stepScript";
 import { JobTiming, waitCommand, waitResult, wallSeconds } from "./steps/wait";
+import { SliceHold, sliceHold } from "./lifecycle/sliceHold";
 
 /** The steps an eval run uses on its host (WorkerBootstrap copies them). */
 export const EVAL_RUN_STEPS = [
@@ -75,6 +76,15 @@ export interface EvalRunArgs {
     readonly bucketReader: BucketReaderOptions;
     /** The commits the host checked out (bootstrap's), recorded with the run. */
     readonly commits: pulumi.Input<{ readonly mllmJax: string; readonly miniOneRec: string }>;
+    /** How the run's share of the slice is measured (lifecycle/sliceHold.ts). */
+    readonly hold: {
+        /** Chips in the slice. */
+        readonly chips: number;
+        /** When the slice came up (unix seconds); undefined when its host did not say (state from before). */
+        readonly upSince: pulumi.Input<number | undefined>;
+        /** The previous eval run's end on this slice (unix seconds). */
+        readonly previousEnd?: pulumi.Input<number>;
+    };
 }
 
 export interface EvalRunOutputs {
@@ -88,6 +98,8 @@ export interface EvalRunOutputs {
     readonly artifacts: Record<string, string>;
     readonly agreement: { agree: true; maxAbsDiff: number; sources: string[]; table: string };
     readonly evalSeconds: number;
+    /** The run's share of the slice's uptime; absent when unmeasured. */
+    readonly slice?: SliceHold;
 }
 
 export class EvalRun extends pulumi.ComponentResource {
@@ -97,6 +109,8 @@ export class EvalRun extends pulumi.ComponentResource {
     public readonly outputs: pulumi.Output<EvalRunOutputs>;
     /** gs://<bucket>/<prefix>/eval/<run>/result.json, once this run is recorded there. */
     public readonly recordUri: pulumi.Output<string>;
+    /** The eval job's end (unix seconds): the next eval run's share of the slice starts after it. */
+    public readonly finishedAt: pulumi.Output<number>;
 
     constructor(name: string, args: EvalRunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:steps:EvalRun", name, {}, opts);
@@ -251,9 +265,10 @@ export class EvalRun extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [artifacts] },
         );
+        this.finishedAt = parsed.apply((steps) => steps.wait.finishedAt);
         const agreedOutputs: pulumi.Output<EvalRunOutputs> = pulumi
-            .all([parsed, check.stdout])
-            .apply(([steps, stdout]) => {
+            .all([parsed, check.stdout, args.hold.upSince, args.hold.previousEnd])
+            .apply(([steps, stdout, upSince, previousEnd]) => {
                 const agreed = parseStepResult(`${name} cross-check`, stdout, crossCheckResult);
                 const keyed = (values: readonly number[]) =>
                     Object.fromEntries(agreed.k.map((k, i) => [String(k), values[i]]));
@@ -273,6 +288,17 @@ export class EvalRun extends pulumi.ComponentResource {
                         table: agreed.table,
                     },
                     evalSeconds: wallSeconds([steps.wait]),
+                    ...(upSince === undefined
+                        ? {}
+                        : {
+                              slice: sliceHold({
+                                  chips: args.hold.chips,
+                                  upSince,
+                                  previousEnd,
+                                  startedAt: steps.wait.startedAt,
+                                  finishedAt: steps.wait.finishedAt,
+                              }),
+                          }),
                 };
             });
         // The record the eval stack rebuilds its outputs from once the slice is gone (tpu.reclaim after-eval). Its

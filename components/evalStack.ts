@@ -103,6 +103,11 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                     projectId: config.gcpProject,
                 },
                 commits,
+                hold: {
+                    chips: config.shape.chips,
+                    upSince: slice.bootstrap.upSince,
+                    previousEnd: previous?.finishedAt,
+                },
             }),
         );
     }
@@ -115,7 +120,7 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                 config.shape.chips,
                 config.tpu.provisioning,
                 config.tpu.prices,
-                outputs.map((o) => (config.shape.chips * o.evalSeconds) / 3600),
+                outputs.map((o) => ({ chipHours: (config.shape.chips * o.evalSeconds) / 3600, slice: o.slice })),
             ),
         ),
         lifecycle: pulumi

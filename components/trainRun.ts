@@ -6,7 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { CheckpointRef, gcsUri } from "./checkpointRef";
-import { chipHours, MANIFEST_FILE } from "./lifecycle/manifest";
+import { chipHours } from "./lifecycle/cost";
+import { MANIFEST_FILE } from "./lifecycle/manifest";
+import { SliceHold, sliceHold } from "./lifecycle/sliceHold";
 import { CheckpointKind, TrainRunConfig } from "./config/schema";
 import { runId } from "./runIdentity";
 import { pickCheckpointHolder } from "./steps/checkpointHolder";
@@ -43,6 +45,10 @@ export interface TrainRunArgs {
         readonly acceleratorType: string;
         /** Chips in the slice (what a run occupies, and what is billed). */
         readonly chips: number;
+        /** When the slice came up (unix seconds); undefined when its workers did not say (state from before). */
+        readonly upSince: pulumi.Input<number | undefined>;
+        /** The previous run's end on this slice (unix seconds): this run's share of the slice starts after it. */
+        readonly previousEnd?: pulumi.Input<number>;
     };
 }
 
@@ -61,6 +67,10 @@ export class TrainRun extends pulumi.ComponentResource {
     public readonly recalled: pulumi.Output<boolean>;
     /** Chip-hours the run's job took on the slice. */
     public readonly chipHours: pulumi.Output<number>;
+    /** The last worker's exit (unix seconds). */
+    public readonly finishedAt: pulumi.Output<number>;
+    /** The run's share of the slice's uptime (as recorded, for a recalled run); undefined when unmeasured. */
+    public readonly slice: pulumi.Output<SliceHold | undefined>;
 
     constructor(name: string, args: TrainRunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:steps:TrainRun", name, {}, opts);
@@ -218,6 +228,15 @@ export class TrainRun extends pulumi.ComponentResource {
             finishedAt: Math.max(...results.map((r) => r.finishedAt)),
         }));
         this.chipHours = span.apply((s) => chipHours(args.handoff.chips, s.startedAt, s.finishedAt));
+        this.finishedAt = span.apply((s) => s.finishedAt);
+        this.slice = pulumi
+            .all([recalled, span, args.handoff.upSince, args.handoff.previousEnd])
+            .apply(([entry, s, upSince, previousEnd]) => {
+                // A recalled run ran on an earlier slice: its share is the one recorded then.
+                if (entry) return entry.slice;
+                if (upSince === undefined) return undefined;
+                return sliceHold({ chips: args.handoff.chips, upSince, previousEnd, ...s });
+            });
         const record = new remote.Command(
             `${name}-handoff`,
             {
@@ -225,8 +244,8 @@ export class TrainRun extends pulumi.ComponentResource {
                     .all([holder, pulumi.all([...args.connections])])
                     .apply(([h, connections]) => connections[h.worker]),
                 create: pulumi
-                    .all([handoffUri, args.handoff.commits, this.checkpoints, waitResults, holder, span])
-                    .apply(([uri, commits, checkpoints, results, h, s]) =>
+                    .all([handoffUri, args.handoff.commits, this.checkpoints, waitResults, holder, span, this.slice])
+                    .apply(([uri, commits, checkpoints, results, h, s, hold]) =>
                         handoffRecordCommand({
                             uri,
                             entry: {
@@ -242,6 +261,7 @@ export class TrainRun extends pulumi.ComponentResource {
                                 startedAt: s.startedAt,
                                 finishedAt: s.finishedAt,
                                 chipHours: chipHours(args.handoff.chips, s.startedAt, s.finishedAt),
+                                ...(hold ? { slice: hold } : {}),
                             },
                             storageEnv: args.storageEnv,
                         }),
@@ -266,6 +286,7 @@ export class TrainRun extends pulumi.ComponentResource {
             logUris: this.logUris,
             handoffUri: this.handoffUri,
             chipHours: this.chipHours,
+            slice: this.slice,
             recalled: this.recalled,
         });
     }

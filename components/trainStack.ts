@@ -69,6 +69,8 @@ export async function trainStack(config: TrainStackConfig, secrets: StackSecrets
                     })),
                     acceleratorType: config.tpu.acceleratorType,
                     chips: config.shape.chips,
+                    upSince: slice.bootstrap.upSince,
+                    previousEnd: previous?.finishedAt,
                 },
             }),
         );
@@ -77,9 +79,14 @@ export async function trainStack(config: TrainStackConfig, secrets: StackSecrets
         ...sliceOutputs(config, slice),
         lifecycle: lifecycleOutput(config.tpu.reclaim, plan),
         bucket: bucket.bucketName,
-        cost: pulumi
-            .all(runs.map((r) => r.chipHours))
-            .apply((hours) => stackCost(config.shape.chips, config.tpu.provisioning, config.tpu.prices, hours)),
+        cost: pulumi.all(runs.map((r) => pulumi.all([r.chipHours, r.slice]))).apply((measured) =>
+            stackCost(
+                config.shape.chips,
+                config.tpu.provisioning,
+                config.tpu.prices,
+                measured.map(([chipHours, slice]) => ({ chipHours, slice })),
+            ),
+        ),
         runs: pulumi.output(
             Object.fromEntries(
                 runs.map((r, i) => [
@@ -94,6 +101,7 @@ export async function trainStack(config: TrainStackConfig, secrets: StackSecrets
                         logUris: r.logUris,
                         handoffUri: r.handoffUri,
                         chipHours: r.chipHours,
+                        slice: r.slice,
                         recalled: r.recalled,
                     },
                 ]),

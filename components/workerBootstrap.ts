@@ -19,6 +19,7 @@ import {
     identifyCommand,
     IdentifyResult,
     identifyResult,
+    sliceUpSince,
     TPU_WORKER_HOSTNAME_PREFIX,
 } from "./steps/identify";
 import { parseStepResult } from "./steps/stepResult";
@@ -66,6 +67,8 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
     public readonly results: pulumi.Output<BootstrapResult[]>;
     /** What identify found on each worker (hostname and host key), checked against the slice. */
     public readonly identities: pulumi.Output<IdentifyResult[]>;
+    /** When the slice came up (unix seconds): its earliest worker's boot; undefined when a worker did not say. */
+    public readonly upSince: pulumi.Output<number | undefined>;
     /** One connection per worker with its identified host key pinned: every later step uses these. */
     public readonly connections: pulumi.Output<types.input.remote.ConnectionArgs>[];
 
@@ -123,6 +126,7 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
                 checkWorkerIdentity(name, prefix, results);
                 return results;
             });
+        this.upSince = this.identities.apply(sliceUpSince);
 
         this.connections = args.connections.map((connection, worker) =>
             pulumi.all([connection, this.identities]).apply(([c, identities]) => ({
@@ -154,6 +158,6 @@ export class WorkerBootstrap extends pulumi.ComponentResource {
                 c.stdout.apply((out) => parseStepResult(`bootstrap on worker ${worker}`, out, bootstrapResult)),
             ),
         );
-        this.registerOutputs({ results: this.results, identities: this.identities });
+        this.registerOutputs({ results: this.results, identities: this.identities, upSince: this.upSince });
     }
 }

@@ -1,10 +1,11 @@
 /**
  * HR@K and NDCG@K of the eval stack's runs beside the figures the SOP observed, as a table and an SVG chart:
  *
- *   npm run --silent report -- --stack eval [--json] [--svg <path>] [--outputs <file.json>]
+ *   npm run --silent report -- --stack eval [--train-stack train] [--json] [--svg <path>] [--outputs <file.json>]
  *
  * The runs come from `pulumi stack output --stack <stack> --json`, or from --outputs (a file holding that JSON, for
- * tests and offline use; --stack is then optional). The SVG goes to --svg, by default report-<stack>.svg in the
+ * tests and offline use; --stack is then optional). --train-stack (or --train-outputs <file.json>) adds the train
+ * stack's cost output beside the eval stack's. The SVG goes to --svg, by default report-<stack>.svg in the
  * current directory. Plain mode prints a header and a table per run, then the SVG path; --json prints one line.
  * Bad arguments or input print one line on stderr and exit with 2. All logic lives in scripts/report/; this file only
  * parses arguments and does I/O.
@@ -12,21 +13,40 @@
 import * as fs from "fs";
 
 import { buildReport } from "./report/compare";
-import { loadOutputsFile, readStackOutputs, ReportInputError } from "./report/outputs";
+import {
+    loadOutputsFile,
+    parseStackCost,
+    readOutputsFile,
+    readStackOutputJson,
+    readStackOutputs,
+    ReportInputError,
+} from "./report/outputs";
 import { loadObserved } from "./report/reference";
 import { renderSvg } from "./report/svg";
 import { formatJsonReport, formatPlainReport } from "./report/table";
 
-const USAGE = "usage: report --stack <stack> [--json] [--svg <path>] [--outputs <file.json>]";
+const USAGE =
+    "usage: report --stack <stack> [--train-stack <stack>] [--json] [--svg <path>] [--outputs <file.json>] [--train-outputs <file.json>]";
 const EXIT_BAD_INPUT = 2;
 const EXIT_WRITE_FAILED = 1;
 
 interface CliOptions {
     stack?: string;
     outputs?: string;
+    trainStack?: string;
+    trainOutputs?: string;
     svg?: string;
     json: boolean;
 }
+
+/** The flags that take a value, and the option each sets. */
+const OPTION_OF_FLAG = {
+    stack: "stack",
+    outputs: "outputs",
+    svg: "svg",
+    "train-stack": "trainStack",
+    "train-outputs": "trainOutputs",
+} as const;
 
 /** Accepts `--flag value` and `--flag=value`. */
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -37,16 +57,16 @@ export function parseArgs(argv: readonly string[]): CliOptions {
             options.json = true;
             continue;
         }
-        const match = /^--(stack|outputs|svg)(?:=(.*))?$/s.exec(arg);
+        const match = /^--(stack|outputs|svg|train-stack|train-outputs)(?:=(.*))?$/s.exec(arg);
         if (match === null) throw new ReportInputError(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`);
-        const name = match[1] as "stack" | "outputs" | "svg";
+        const flag = match[1] as keyof typeof OPTION_OF_FLAG;
         let value = match[2];
         if (value === undefined) {
             value = argv[++i];
-            if (value === undefined) throw new ReportInputError(`--${name} needs a value; ${USAGE}`);
+            if (value === undefined) throw new ReportInputError(`--${flag} needs a value; ${USAGE}`);
         }
-        if (value === "") throw new ReportInputError(`--${name} must not be empty; ${USAGE}`);
-        options[name] = value;
+        if (value === "") throw new ReportInputError(`--${flag} must not be empty; ${USAGE}`);
+        options[OPTION_OF_FLAG[flag]] = value;
     }
     if (options.stack === undefined && options.outputs === undefined) {
         throw new ReportInputError(`missing --stack (or --outputs <file.json>); ${USAGE}`);
@@ -68,6 +88,12 @@ function main(): void {
             options.outputs !== undefined
                 ? loadOutputsFile(options.outputs)
                 : readStackOutputs(options.stack as string);
+        const trainCost =
+            options.trainOutputs !== undefined
+                ? parseStackCost(readOutputsFile(options.trainOutputs), options.trainOutputs)
+                : options.trainStack !== undefined
+                  ? (({ value, command }) => parseStackCost(value, command))(readStackOutputJson(options.trainStack))
+                  : undefined;
         const observed = loadObserved();
         const report = buildReport(runs, observed);
         const svgPath = options.svg ?? defaultSvgPath(options.stack);
@@ -85,8 +111,8 @@ function main(): void {
         }
         process.stdout.write(
             options.json
-                ? formatJsonReport(report, observed.source, svgPath, cost)
-                : formatPlainReport(report, observed.source, svgPath, cost),
+                ? formatJsonReport(report, observed.source, svgPath, cost, trainCost)
+                : formatPlainReport(report, observed.source, svgPath, cost, trainCost),
         );
     } catch (err) {
         if (!(err instanceof ReportInputError) && !(err instanceof WriteError)) throw err;

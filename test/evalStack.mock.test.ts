@@ -244,6 +244,19 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
             pricePerChipHour: null,
             workChipHours: Math.round(((2 * 8 * 4000) / 3600) * 1e6) / 1e6,
             workUsd: null,
+            // The host came up at 900; office held the slice to its end (5000), industrial from then to 10000.
+            sliceChipHours: 20.222222, // 8 × (4100 + 5000) s
+            idleChipHours: 2.444444, // 8 × (100 + 1000) s
+            sliceUsd: null,
+            idleUsd: null,
+            unmeasuredRuns: 0,
+        });
+        assert.deepStrictEqual(outputs.evalRuns.industrial.slice, {
+            upSince: 900,
+            heldFrom: 5000,
+            heldUntil: 10000,
+            sliceChipHours: 11.111111,
+            idleChipHours: 2.222222,
         });
     });
 

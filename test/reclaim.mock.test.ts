@@ -13,10 +13,18 @@ type Outputs = StackValues & {
 };
 
 /** Handoff manifests for the given run ids, with real objects behind their checkpoints. */
-function handOff(runIds: Record<string, { id: string; kind: string }>): void {
-    for (const [run, { id, kind }] of Object.entries(runIds)) {
-        seedHandoff({ bucket: BUCKET, run, runId: id, kind, content: `checkpoint of ${id}` });
-    }
+/** Every run handed off; the first `unmeasured` of them recorded before slice shares were measured. */
+function handOff(runIds: Record<string, { id: string; kind: string }>, unmeasured = 0): void {
+    Object.entries(runIds).forEach(([run, { id, kind }], i) => {
+        seedHandoff({
+            bucket: BUCKET,
+            run,
+            runId: id,
+            kind,
+            content: `checkpoint of ${id}`,
+            measured: i >= unmeasured,
+        });
+    });
 }
 
 describe("tpu.reclaim: the train stack without its slice once every run is handed off (mocks)", function () {
@@ -66,8 +74,25 @@ describe("tpu.reclaim: the train stack without its slice once every run is hande
             assert.strictEqual(r.trainSeconds, 900);
             assert.strictEqual(r.chipHours, 4);
             assert.strictEqual(r.handoffUri, `gs://${BUCKET}/sft_match_official/${run}/handoff.json`);
+            assert.strictEqual((r.slice as { sliceChipHours: number }).sliceChipHours, 5.333333);
         }
-        assert.strictEqual((outputs.cost as { workChipHours: number }).workChipHours, 8);
+        // The cost comes from the entries: the jobs' work, and each run's recorded share of its slice.
+        const cost = outputs.cost as unknown as Record<string, unknown>;
+        assert.deepStrictEqual(
+            [cost.workChipHours, cost.sliceChipHours, cost.idleChipHours, cost.unmeasuredRuns],
+            [8, 10.666666, 2.666666, 0],
+        );
+    });
+
+    it("an entry recorded before slice shares were measured still reclaims; its run counts as work only", async () => {
+        handOff(ids, 1);
+        const { outputs } = (await buildStack("train")) as unknown as { outputs: Outputs };
+        assert.strictEqual(outputs.lifecycle.slice, "reclaimed");
+        const cost = outputs.cost as unknown as Record<string, unknown>;
+        assert.deepStrictEqual(
+            [cost.workChipHours, cost.sliceChipHours, cost.idleChipHours, cost.unmeasuredRuns],
+            [8, 5.333333, 1.333333, 1],
+        );
     });
 
     it("keeps the slice when one checkpoint object no longer matches its entry", async () => {

@@ -65,6 +65,25 @@ function alive(pid: number): boolean {
     }
 }
 
+/**
+ * identify's boot time is when PID 1 of this machine (or container) started: not before the kernel booted, not in
+ * the future, and (where procps is installed) what `ps` says of PID 1's age.
+ */
+function assertBootTime(bootedAt: number | undefined): void {
+    assert.ok(bootedAt !== undefined, "identify reports bootedAt");
+    const now = Date.now() / 1000;
+    assert.ok(bootedAt >= Math.floor(now - os.uptime()) - 1, `bootedAt ${bootedAt} is before the kernel's boot`);
+    assert.ok(bootedAt <= now, `bootedAt ${bootedAt} is in the future`);
+    let age: string | undefined;
+    try {
+        age = execFileSync("ps", ["-o", "etimes=", "-p", "1"], { encoding: "utf8" }).trim();
+    } catch {
+        age = undefined; // no ps here: the bounds above are the check
+    }
+    if (age)
+        assert.ok(Math.abs(now - Number(age) - bootedAt) <= 2, `bootedAt ${bootedAt}, ps says PID 1 is ${age} s old`);
+}
+
 describe("remote step scripts on worker-like directories (real bash, stand-in workload)", function () {
     this.timeout(120000);
     let work: string;
@@ -218,8 +237,9 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         );
         const r = await runIn(home(0), identifyCommand(), { path: bin });
         assert.strictEqual(r.code, 0, r.stderr);
-        const identity = parseStepResult("identify", r.stdout, identifyResult);
+        const { bootedAt, ...identity } = parseStepResult("identify", r.stdout, identifyResult);
         assert.deepStrictEqual(identity, { host: HOST, hostKey: FAKE_HOST_KEY });
+        assertBootTime(bootedAt);
         assert.throws(
             () => checkWorkerIdentity("bootstrap", "t1v-n-", [identity]),
             new RegExp(`worker 0 answers as host '${HOST}', not t1v-n-<id>-w-0\\. An address may have been recycled`),
@@ -232,10 +252,9 @@ describe("remote step scripts on worker-like directories (real bash, stand-in wo
         if (fs.existsSync(file)) {
             assert.strictEqual(r.code, 0, r.stderr);
             const [type, key] = fs.readFileSync(file, "utf8").split(" ");
-            assert.deepStrictEqual(parseStepResult("identify", r.stdout, identifyResult), {
-                host: HOST,
-                hostKey: `${type} ${key}`,
-            });
+            const { bootedAt, ...identity } = parseStepResult("identify", r.stdout, identifyResult);
+            assert.deepStrictEqual(identity, { host: HOST, hostKey: `${type} ${key}` });
+            assertBootTime(bootedAt);
             assert.match(r.stderr, /host key ssh-ed25519 \S+… from \/etc\/ssh\/ssh_host_ed25519_key\.pub/);
         } else {
             assert.notStrictEqual(r.code, 0);

@@ -224,6 +224,22 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
         assert.match(outputs.runs.office.runId, /^office-[0-9a-f]{12}$/);
         assert.strictEqual(outputs.runs.office.logUris.length, 4);
         assert.match(outputs.sshPublicKey, /^ssh-ed25519 /);
+        // The slice came up at 900 (the earliest worker's boot, from identify). Office held it from then to its
+        // job's end (5003); industrial from office's end to its own (10003), after a 1000 s gap before its launch.
+        assert.deepStrictEqual(outputs.runs.office.slice, {
+            upSince: 900,
+            heldFrom: 900,
+            heldUntil: 5003,
+            sliceChipHours: 18.235556, // 16 × 4103 s
+            idleChipHours: 0.444445, // 16 × 100 s before the job
+        });
+        assert.deepStrictEqual(outputs.runs.industrial.slice, {
+            upSince: 900,
+            heldFrom: 5003,
+            heldUntil: 10003,
+            sliceChipHours: 22.222222, // 16 × 5000 s
+            idleChipHours: 4.431111, // 16 × 997 s
+        });
         // Spot (the SOP's provisioning) has no default price: chip-hours without an estimate.
         assert.deepStrictEqual(outputs.cost, {
             chips: 16,
@@ -231,6 +247,11 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
             pricePerChipHour: null,
             workChipHours: Math.round(2 * outputs.runs.office.chipHours * 1e6) / 1e6,
             workUsd: null,
+            sliceChipHours: 40.457778,
+            idleChipHours: 4.875556,
+            sliceUsd: null,
+            idleUsd: null,
+            unmeasuredRuns: 0,
         });
     });
 
@@ -258,6 +279,7 @@ describe("train stack under mocks (Pulumi.train.yaml)", function () {
                 startedAt: 1000,
                 finishedAt: 5003,
                 chipHours: office.chipHours,
+                slice: office.slice,
             },
         );
     });

@@ -28,6 +28,11 @@ export interface CostSummary {
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+/** Chip-hours of `chips` busy from `startedAt` to `finishedAt` (unix seconds), rounded to 1e-6. */
+export function chipHours(chips: number, startedAt: number, finishedAt: number): number {
+    return Math.round((chips * Math.max(0, finishedAt - startedAt) * 1e6) / 3600) / 1e6;
+}
+
 /** The price that applies, or undefined when it is not set (spot without tpu.prices.spotPerChipHour). */
 export function pricePerChipHour(prices: ChipHourPrices, provisioning: Provisioning): number | undefined {
     return provisioning === "spot" ? prices.spotPerChipHour : prices.onDemandPerChipHour;

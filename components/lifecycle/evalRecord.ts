@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseBucketDocument } from "./bucketDocument";
 import { checkpointRefSchema, gcsUri } from "../checkpointRef";
 import { RUN_ID_PATTERN } from "../runIdentity";
+import { sliceHoldSchema } from "./sliceHold";
 
 export const EVAL_RECORD_SCHEMA_VERSION = 1;
 
@@ -42,6 +43,8 @@ export const evalRecordEntryInput = z.strictObject({
         table: z.string(),
     }),
     evalSeconds: z.number().nonnegative(),
+    /** The run's share of its slice's uptime (absent in entries recorded before it was measured). */
+    slice: sliceHoldSchema.optional(),
     /** The commits the eval host checked out (the stack's `commits` output). */
     commits: z.strictObject({ mllmJax: z.string().min(1), miniOneRec: z.string().min(1) }),
     /** Each artifact as it was cross-checked: the record holds only while these still match. */

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseBucketDocument } from "./bucketDocument";
 import { checkpointRefSchema } from "../checkpointRef";
 import { RUN_ID_PATTERN } from "../runIdentity";
+import { sliceHoldSchema } from "./sliceHold";
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -36,6 +37,8 @@ export const manifestEntryInput = z.strictObject({
     finishedAt: unixSeconds,
     /** chips × (finishedAt − startedAt) / 3600: the chip-hours the run's work took. */
     chipHours: z.number().nonnegative(),
+    /** The run's share of its slice's uptime (absent in entries recorded before it was measured). */
+    slice: sliceHoldSchema.optional(),
 });
 export type ManifestEntryInput = z.infer<typeof manifestEntryInput>;
 
@@ -49,11 +52,6 @@ export const manifestSchema = z.strictObject({
     entries: z.record(z.string(), manifestEntry),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
-
-/** Chip-hours of `chips` busy from `startedAt` to `finishedAt` (unix seconds), rounded to 1e-6. */
-export function chipHours(chips: number, startedAt: number, finishedAt: number): number {
-    return Math.round((chips * Math.max(0, finishedAt - startedAt) * 1e6) / 3600) / 1e6;
-}
 
 /** `manifest` with `entry` recorded under its run id (replacing an older entry of the same id). */
 export function recordEntry(manifest: Manifest | undefined, entry: ManifestEntry): Manifest {

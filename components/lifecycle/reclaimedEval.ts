@@ -173,6 +173,7 @@ export function recordedEvalOutputs(entry: EvalRecordEntry): EvalRunOutputs {
         artifacts: entry.artifacts,
         agreement: entry.agreement,
         evalSeconds: entry.evalSeconds,
+        ...(entry.slice ? { slice: entry.slice } : {}),
     };
 }
 
@@ -197,7 +198,7 @@ export function reclaimedEvalOutputs(
             config.shape.chips,
             config.tpu.provisioning,
             config.tpu.prices,
-            entries.map(([, e]) => (config.shape.chips * e.evalSeconds) / 3600),
+            entries.map(([, e]) => ({ chipHours: (config.shape.chips * e.evalSeconds) / 3600, slice: e.slice })),
         ),
         lifecycle: lifecycleOutput(config.tpu.reclaim, plan),
     };

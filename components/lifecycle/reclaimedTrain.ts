@@ -65,6 +65,7 @@ export function recordedRunOutputs(config: TrainStackConfig, runName: string, en
         ),
         handoffUri: gcsUri(config.bucketName, config.bucket.prefix, run.name, MANIFEST_FILE),
         chipHours: entry.chipHours,
+        ...(entry.slice ? { slice: entry.slice } : {}),
         recalled: true,
     };
 }
@@ -90,7 +91,7 @@ export function reclaimedTrainOutputs(
             config.shape.chips,
             config.tpu.provisioning,
             config.tpu.prices,
-            entries.map(([, e]) => e.chipHours),
+            entries.map(([, e]) => ({ chipHours: e.chipHours, slice: e.slice })),
         ),
         runs: Object.fromEntries(entries.map(([name, entry]) => [name, recordedRunOutputs(config, name, entry)])),
     };

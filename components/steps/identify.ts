@@ -1,7 +1,8 @@
 /**
  * identify: who a worker is, asked before any secret is sent to it (scripts/remote/identify.sh). It returns
  * the hostname and the ed25519 host key its sshd serves; checkWorkerIdentity compares the hostnames with the
- * slice the program expects, and WorkerBootstrap pins the key (`connection.hostKey`) on every later step.
+ * slice the program expects, and WorkerBootstrap pins the key (`connection.hostKey`) on every later step. It also
+ * gives the host's boot time, from which the slice's uptime is measured (sliceUpSince).
  */
 import { z } from "zod";
 import { assertInteger } from "./inputChecks";
@@ -24,6 +25,8 @@ export function identifyCommand(inputs: IdentifyInputs = {}): string {
 export const identifyResult = z.object({
     host: z.string().min(1),
     hostKey: z.string().regex(/^ssh-ed25519 [A-Za-z0-9+/]+=*$/, "must be an OpenSSH ed25519 public key"),
+    /** When the host came up (unix seconds). Absent from identify results stored before it was reported. */
+    bootedAt: z.number().int().positive().optional(),
 });
 export type IdentifyResult = z.infer<typeof identifyResult>;
 
@@ -60,4 +63,10 @@ export function checkWorkerIdentity(slice: string, prefix: string, results: read
                 `An address may have been recycled to another machine. Fix: run \`pulumi up --refresh\` so the program reads the VM's current addresses, and check the VM with \`gcloud compute tpus tpu-vm describe\`.`,
         );
     }
+}
+
+/** The slice's start: its earliest worker's boot, or undefined when a worker did not report one. */
+export function sliceUpSince(results: readonly IdentifyResult[]): number | undefined {
+    const boots = results.map((r) => r.bootedAt);
+    return boots.every((b): b is number => b !== undefined) && boots.length > 0 ? Math.min(...boots) : undefined;
 }

@@ -146,14 +146,8 @@ export interface ReportOutputs {
 /** parseEvalOutputs, plus the optional `cost` output (components/lifecycle/stackCost.ts). */
 export function parseReportOutputs(outputs: unknown, source: string): ReportOutputs {
     const runs = parseEvalOutputs(outputs, source);
-    const raw = (outputs as Record<string, unknown>).cost;
-    if (raw === undefined) return { runs };
-    const cost = stackCostSchema.safeParse(raw);
-    if (!cost.success) {
-        const why = cost.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-        throw new ReportInputError(`${source}: the cost output does not have the expected shape (${why})`);
-    }
-    return { runs, cost: cost.data };
+    if ((outputs as Record<string, unknown>).cost === undefined) return { runs };
+    return { runs, cost: parseStackCost(outputs, source) };
 }
 
 function describe(value: unknown): string {
@@ -162,8 +156,29 @@ function describe(value: unknown): string {
     return `a ${typeof value}`;
 }
 
+/** A stack's `cost` output (the eval stack's, or the train stack's that `--train-stack` adds to the report). */
+export function parseStackCost(outputs: unknown, source: string): StackCost {
+    const raw = typeof outputs === "object" && outputs !== null ? (outputs as Record<string, unknown>).cost : undefined;
+    if (raw === undefined) {
+        throw new ReportInputError(
+            `${source}: the outputs have no cost output (has the stack been deployed with a version that reports its cost?)`,
+        );
+    }
+    const cost = stackCostSchema.safeParse(raw);
+    if (!cost.success) {
+        const why = cost.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+        throw new ReportInputError(`${source}: the cost output does not have the expected shape (${why})`);
+    }
+    return cost.data;
+}
+
 /** The outputs JSON from a file (`--outputs`), as `pulumi stack output --json` prints it. */
 export function loadOutputsFile(file: string): ReportOutputs {
+    return parseReportOutputs(readOutputsFile(file), file);
+}
+
+/** The JSON of an outputs file, unparsed. */
+export function readOutputsFile(file: string): unknown {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
@@ -178,7 +193,7 @@ export function loadOutputsFile(file: string): ReportOutputs {
     } catch (err) {
         throw new ReportInputError(`${file}: the outputs file is not valid JSON: ${(err as Error).message}`);
     }
-    return parseReportOutputs(value, file);
+    return value;
 }
 
 /** Runs a command; injectable so the pulumi path can be tested without pulumi. */
@@ -197,6 +212,12 @@ function lastLine(text: string): string {
 
 /** The outputs of `stack`, read with `pulumi stack output --stack <stack> --json` (the environment passes through). */
 export function readStackOutputs(stack: string, run: Runner = defaultRunner): ReportOutputs {
+    const { value, command } = readStackOutputJson(stack, run);
+    return parseReportOutputs(value, command);
+}
+
+/** The JSON `pulumi stack output --stack <stack> --json` prints, unparsed, and the command that printed it. */
+export function readStackOutputJson(stack: string, run: Runner = defaultRunner): { value: unknown; command: string } {
     const args = ["stack", "output", "--stack", stack, "--json"];
     const command = `pulumi ${args.join(" ")}`;
     const result = run("pulumi", args);
@@ -223,5 +244,5 @@ export function readStackOutputs(stack: string, run: Runner = defaultRunner): Re
     } catch (err) {
         throw new ReportInputError(`${command} did not print JSON: ${(err as Error).message}`);
     }
-    return parseReportOutputs(value, command);
+    return { value, command };
 }

@@ -65,22 +65,25 @@ export function formatPlainReport(
     referenceSource: string,
     svgPath: string,
     cost?: StackCost,
+    trainCost?: StackCost,
 ): string {
     const lines: string[] = [`Reference (SOP) figures: ${referenceSource}`];
     for (const run of runs) {
         lines.push("", formatHeader(run), ...formatTable(run));
     }
-    if (cost) lines.push("", formatStackCost(cost));
+    if (cost) lines.push("", `eval stack ${formatStackCost(cost)}`);
+    if (trainCost) lines.push("", `train stack ${formatStackCost(trainCost)}`);
     lines.push("", `SVG chart written to ${svgPath}`);
     return `${lines.join("\n")}\n`;
 }
 
-/** --json: one line, {"runs": {<name>: {...}}, "source": ..., "svg": <path>}. */
+/** --json: one line, {"runs": {<name>: {...}}, "source": ..., "svg": <path>, "cost"?: eval's, "trainCost"?}. */
 export function formatJsonReport(
     runs: RunReport[],
     referenceSource: string,
     svgPath: string,
     cost?: StackCost,
+    trainCost?: StackCost,
 ): string {
     // No prototype, so a run named __proto__ is an ordinary key.
     const byName: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -97,5 +100,6 @@ export function formatJsonReport(
             agreement: run.agreement,
         };
     }
-    return `${JSON.stringify({ runs: byName, source: referenceSource, svg: svgPath, ...(cost ? { cost } : {}) })}\n`;
+    const costs = { ...(cost ? { cost } : {}), ...(trainCost ? { trainCost } : {}) };
+    return `${JSON.stringify({ runs: byName, source: referenceSource, svg: svgPath, ...costs })}\n`;
 }

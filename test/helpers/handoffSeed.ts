@@ -11,13 +11,18 @@ export interface SeedHandoff {
     /** The checkpoint object; by default gs://<bucket>/sft_match_official/<run>/sft_state_<kind>.msgpack. */
     readonly objectUri?: string;
     readonly recordedAt?: string;
+    /** False: an entry recorded before slice shares were measured (no `slice`). */
+    readonly measured?: boolean;
 }
 
 export function manifestUriOf(bucket: string, run: string): string {
     return `gs://${bucket}/sft_match_official/${run}/handoff.json`;
 }
 
-/** Seeds the object and the entry (900 s of 16 chips: 4 chip-hours); returns the entry. */
+/**
+ * Seeds the object and the entry (900 s of 16 chips: 4 chip-hours of work, on a slice held 1200 s: 5.333333
+ * chip-hours, 1.333333 idle); returns the entry.
+ */
 export function seedHandoff(seed: SeedHandoff) {
     const uri = seed.objectUri ?? `gs://${seed.bucket}/sft_match_official/${seed.run}/sft_state_${seed.kind}.msgpack`;
     const bytes = Buffer.from(seed.content);
@@ -35,6 +40,17 @@ export function seedHandoff(seed: SeedHandoff) {
         startedAt: 1_000_000,
         finishedAt: 1_000_900,
         chipHours: 4,
+        ...(seed.measured === false
+            ? {}
+            : {
+                  slice: {
+                      upSince: 999_700,
+                      heldFrom: 999_700,
+                      heldUntil: 1_000_900,
+                      sliceChipHours: 5.333333,
+                      idleChipHours: 1.333333,
+                  },
+              }),
         recordedAt: seed.recordedAt ?? "2026-11-29T20:00:00Z",
     };
     const manifestUri = manifestUriOf(seed.bucket, seed.run);

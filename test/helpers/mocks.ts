@@ -167,7 +167,7 @@ export class StackMocks implements pulumi.runtime.Mocks {
         const result = (value: unknown) => `some log line\nTPU_SFT_RESULT ${JSON.stringify(value)}`;
         switch (step) {
             case "identify":
-                return result({ host, hostKey: FAKE_HOST_KEY });
+                return result({ host, hostKey: FAKE_HOST_KEY, bootedAt: 900 + worker });
             case "bootstrap":
                 return result({
                     host,
@@ -179,16 +179,19 @@ export class StackMocks implements pulumi.runtime.Mocks {
                 });
             case "launch":
                 return result({ host, state: "none", runDir: `/root/tpu-sft-runs/${env("RUN_ID")}` });
-            case "wait":
+            case "wait": {
+                // The industrial run comes second on its slice (train and eval): its job runs 5000 s later.
+                const later = env("RUN_ID").startsWith("industrial-") ? 5000 : 0;
                 return result({
                     host,
                     exitCode: 0,
                     attempt: 1,
                     processIndex: (worker - this.holder + this.workers) % this.workers,
-                    startedAt: 1000 + worker,
-                    finishedAt: 5000 + worker,
+                    startedAt: 1000 + later + worker,
+                    finishedAt: 5000 + later + worker,
                     logUri: env("LOG_URI"),
                 });
+            }
             case "locate": {
                 const files: Record<string, unknown> = {};
                 if (worker === this.holder) {
