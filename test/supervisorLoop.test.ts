@@ -22,6 +22,8 @@ import {
     parseTwinState,
     SliceStateReader,
 } from "../scripts/supervise/sliceState";
+import { sliceHold } from "../components/lifecycle/sliceHold";
+import { stackCost } from "../components/lifecycle/stackCost";
 
 const CAPACITY = fs.readFileSync(path.join(__dirname, "fixtures", "gcp-errors", "capacity-v2vm.txt"), "utf8");
 const PERMISSION = fs.readFileSync(
@@ -120,6 +122,23 @@ describe("supervisor loop (scripted stack)", () => {
             formatSummary(summary, "spot"),
             /slice: reclaimed 45 s after the work ended \(idle after work: 0\.2 chip-hours\)/,
         );
+    });
+
+    it("the summary gives the runs' own records (the stack's cost output) beside this session's estimate", async () => {
+        const cost = stackCost(16, "spot", { onDemandPerChipHour: 2.7, spotPerChipHour: 1 }, [
+            { chipHours: 16, slice: sliceHold({ chips: 16, upSince: 0, startedAt: 450, finishedAt: 4050 }) },
+            { chipHours: 8 },
+        ]);
+        const { summary } = await run([{ outputs: { ...TRAINED, cost }, seconds: 4100 }]);
+        assert.deepStrictEqual(summary.recorded, cost);
+        assert.match(
+            formatSummary(summary, "spot"),
+            /\n {2}recorded by the runs \(cost output\): work 24 chip-hours, their share of the slice 18, of it idle 2 \(1 run\(s\) recorded without it\)\n {2}slice: kept/,
+        );
+        // A stack without a cost output in that shape: no such line.
+        const { summary: bare } = await run([{ outputs: { ...TRAINED, cost: { chips: 0 } }, seconds: 60 }]);
+        assert.strictEqual(bare.recorded, undefined);
+        assert.doesNotMatch(formatSummary(bare, "spot"), /recorded by the runs/);
     });
 
     it("a failed reclaim ends with exit 4: the work is done but the slice still bills", async () => {

@@ -12,6 +12,7 @@ import {
 } from "../../components/lifecycle/cost";
 import { classifyFailure, decide, Decision, EXIT, SupervisorLimits } from "./decide";
 import { SliceStateReader } from "./sliceState";
+import { StackCost, stackCostSchema } from "../../components/lifecycle/stackCost";
 
 export class UpFailure extends Error {}
 
@@ -68,6 +69,11 @@ export interface Summary {
     readonly price: number | undefined;
     /** What became of the slice once the work was done (tpu.reclaim). */
     readonly slice: SliceEnd;
+    /**
+     * The stack's `cost` output after its last successful update: every run's work and share of its slice, as the
+     * runs recorded them (recalled runs included); undefined when no update succeeded or the stack has none.
+     */
+    readonly recorded?: StackCost;
 }
 
 /**
@@ -105,6 +111,12 @@ function sliceAfter(outputs: Record<string, unknown>): SliceEnd {
     return typeof note === "string" ? { fate: "kept", note } : { fate: "kept" };
 }
 
+/** The stack's `cost` output (components/lifecycle/stackCost.ts), when it has one in that shape. */
+export function recordedCostOf(outputs: Record<string, unknown>): StackCost | undefined {
+    const parsed = stackCostSchema.safeParse(outputs.cost);
+    return parsed.success ? parsed.data : undefined;
+}
+
 /** Chip-hours of work in a train stack's outputs: the runs that ran a job in this update (not recalled). */
 export function workChipHoursOf(outputs: Record<string, unknown>): number {
     const runs = outputs.runs;
@@ -132,6 +144,7 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
     let replace: string[] = [];
     const price = pricePerChipHour(settings.prices, settings.provisioning);
     let slice: SliceEnd = { fate: "not-done" };
+    let recorded: StackCost | undefined;
     const finish = (exitCode: number, reason: string): Summary => {
         const cost = costSummary(settings.chips, upSecondsWithSlice, workChipHours, price ?? 0);
         return {
@@ -148,6 +161,7 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
             cost,
             price,
             slice,
+            ...(recorded ? { recorded } : {}),
         };
     };
     // Every run is done and the stack reclaims its slice: one more update deletes it, the outputs stay.
@@ -170,6 +184,7 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
         }
         const seconds = (settings.now() - workDone) / 1000;
         upSecondsWithSlice += seconds;
+        recorded = recordedCostOf(outputs) ?? recorded;
         const lifecycle = lifecycleOf(outputs);
         if (lifecycle.slice !== "reclaimed") {
             slice = { fate: "reclaim-failed" };
@@ -201,6 +216,7 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
             const outputs = await driver.up(replace);
             upSecondsWithSlice += (settings.now() - started) / 1000;
             workChipHours = Math.round((workChipHours + workChipHoursOf(outputs)) * 1e6) / 1e6;
+            recorded = recordedCostOf(outputs) ?? recorded;
             log(`[${stamp()}] supervise ${settings.stack}: the stack is up`);
             if (!reclaimPending(outputs)) {
                 slice = sliceAfter(outputs);
@@ -266,9 +282,20 @@ export function formatSummary(s: Summary, provisioning: Provisioning): string {
         `  attempts ${s.attempts}, recoveries ${s.recoveries}, preemptions ${s.preemptions}, workload failures ${s.workloadFailures}`,
         `  zones tried: ${s.zonesTried.join(", ")}`,
         `  chip-hours: work ${s.cost.workChipHours}, slice uptime (estimated) ${s.cost.uptimeChipHours}, idle ${s.cost.idleChipHours}`,
+        ...(s.recorded ? [`  ${recordedLine(s.recorded)}`] : []),
         `  slice: ${sliceLine(s.slice)}`,
         `  cost: ${priced}`,
     ].join("\n");
+}
+
+/** The runs' own records (the stack's cost output), which span every session, not only this one. */
+function recordedLine(cost: StackCost): string {
+    const share =
+        cost.sliceChipHours === null || cost.idleChipHours === null
+            ? "their share of the slice is not measured"
+            : `their share of the slice ${cost.sliceChipHours}, of it idle ${cost.idleChipHours}`;
+    const unmeasured = cost.unmeasuredRuns > 0 ? ` (${cost.unmeasuredRuns} run(s) recorded without it)` : "";
+    return `recorded by the runs (cost output): work ${cost.workChipHours} chip-hours, ${share}${unmeasured}`;
 }
 
 function sliceLine(end: SliceEnd): string {
