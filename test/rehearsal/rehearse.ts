@@ -8,6 +8,7 @@ import * as path from "path";
 import { mustRun, resourceSummary, run } from "./cli";
 import { listObjects, readObjectText } from "./emulator";
 import { switchIndustrialToBest, writeConfig } from "./stackConfigs";
+import { sliceShareDetail, sliceShareProblems, SliceShareInput } from "./sliceShares";
 import { readStepTimings, summarizeSteps } from "./stepTimings";
 import { BUCKET, Json, ROOT, setUpWorld, World } from "./world";
 import { parseCalcPyStdout } from "../../components/metrics/calcPyStdout";
@@ -78,10 +79,50 @@ async function main(): Promise<number> {
             );
         }
 
+        const objectText = (uri: string) => readObjectText(endpoint, BUCKET, uri.replace(`gs://${BUCKET}/`, ""));
+        const trainShares: SliceShareInput = {
+            runs: train.runs,
+            cost: train.cost,
+            recorded: Object.fromEntries(
+                await Promise.all(
+                    Object.entries(train.runs as Record<string, Json>).map(async ([run, value]) => [
+                        run,
+                        JSON.parse(await objectText(value.handoffUri)).entries[value.runId]?.slice,
+                    ]),
+                ),
+            ),
+        };
+        check(
+            "train: each run's share of the slice, from the hosts' boot, in the outputs and its manifest entry",
+            sliceShareProblems(trainShares).length === 0,
+            sliceShareDetail(trainShares),
+        );
+
         // 2. eval
         await timed("2-up-eval", () => w.up("eval"));
         const evaluated = await w.outputs("eval");
         outputs.eval = evaluated;
+        const evalShares: SliceShareInput = {
+            runs: evaluated.evalRuns,
+            cost: evaluated.cost,
+            recorded: Object.fromEntries(
+                await Promise.all(
+                    Object.entries(evaluated.evalRuns as Record<string, Json>).map(async ([run, value]) => {
+                        const recordUri = value.artifacts["eval_predictions.json"].replace(/[^/]+$/, "result.json");
+                        const record = JSON.parse(await objectText(recordUri));
+                        const entry = Object.values(record.entries as Record<string, Json>).find(
+                            (e) => e.checkpoint.uri === value.checkpoint.uri,
+                        );
+                        return [run, entry?.slice];
+                    }),
+                ),
+            ),
+        };
+        check(
+            "eval: each run's share of the slice, from the host's boot, in the outputs and its eval record",
+            sliceShareProblems(evalShares).length === 0,
+            sliceShareDetail(evalShares),
+        );
         for (const [run, value] of Object.entries(evaluated.evalRuns as Record<string, Json>)) {
             const expected = await standInCalc(
                 endpoint,
@@ -119,15 +160,25 @@ async function main(): Promise<number> {
                 "scripts/report.ts",
                 "--stack",
                 w.stacks.eval,
+                "--train-stack",
+                w.stacks.train,
                 "--svg",
                 path.join(w.work, "report.svg"),
             ],
             { env, cwd: ROOT },
         );
         check(
-            "npm run report renders the eval stack",
-            report.code === 0 && fs.existsSync(path.join(w.work, "report.svg")),
-            report.code === 0 ? report.stdout.split("\n").slice(0, 3).join(" | ") : report.stderr.slice(-300),
+            "npm run report renders the eval stack, with both stacks' cost",
+            report.code === 0 &&
+                fs.existsSync(path.join(w.work, "report.svg")) &&
+                /^eval stack cost on 8 chips: .* the runs held the slice [0-9.]+ chip-hours/m.test(report.stdout) &&
+                /^train stack cost on 16 chips: .* the runs held the slice [0-9.]+ chip-hours/m.test(report.stdout),
+            report.code === 0
+                ? report.stdout
+                      .split("\n")
+                      .filter((l, i) => i < 3 || / stack cost on /.test(l))
+                      .join(" | ")
+                : report.stderr.slice(-300),
         );
 
         // 3. nothing changed: nothing runs
