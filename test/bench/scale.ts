@@ -15,6 +15,7 @@ import { parseAcceleratorType, RUNTIMES_BY_GENERATION } from "../../components/c
 import { writeConfig } from "../rehearsal/stackConfigs";
 import { readStepTimings } from "../rehearsal/stepTimings";
 import { Json, setUpWorld, World } from "../rehearsal/world";
+import { sampleOperatorCpu } from "./operatorCpu";
 import { ratios, renderTable, SizeFigures, sizeFigures } from "./scaleFigures";
 
 const DEFAULT_TYPES = ["v6e-16", "v6e-32", "v6e-64"];
@@ -82,7 +83,9 @@ async function measure(world: World, type: string, runName: string, parallel?: n
     const hosts = parseAcceleratorType(type)!.hosts;
     writeConfig(world.files.train, sizedConfig(world.trainConfig, type));
     say(`${type}: pulumi up (${hosts} host${hosts === 1 ? "" : "s"}${parallel ? `, --parallel ${parallel}` : ""})`);
+    const cpu = sampleOperatorCpu();
     const up = await world.up("train", parallel ? ["--parallel", String(parallel)] : []);
+    const operatorCpuSeconds = cpu.stop();
     const outputs = await world.outputs("train");
     const run = outputs.runs?.[runName];
     // What was measured must be what was asked for: the slice's size, every worker's job, none recalled.
@@ -100,10 +103,10 @@ async function measure(world: World, type: string, runName: string, parallel?: n
     const timings = readStepTimings(world.eventLogs[world.eventLogs.length - 1], [runName]);
     const figures = sizeFigures(type, hosts, up.seconds, run.trainSeconds, timings);
     say(
-        `${type}: up ${figures.totalSeconds.toFixed(1)} s, job ${figures.jobSeconds.toFixed(1)} s, overhead ${figures.overheadSeconds.toFixed(1)} s; destroy`,
+        `${type}: up ${figures.totalSeconds.toFixed(1)} s (operator CPU ${operatorCpuSeconds.toFixed(1)} s), job ${figures.jobSeconds.toFixed(1)} s, overhead ${figures.overheadSeconds.toFixed(1)} s; destroy`,
     );
     const destroyed = await world.destroy("train");
-    return { ...figures, destroySeconds: destroyed.seconds };
+    return { ...figures, destroySeconds: destroyed.seconds, operatorCpuSeconds };
 }
 
 /**

@@ -43,6 +43,11 @@ export interface SizeFigures {
     /** Per step kind: how many ran, their seconds summed over workers, the longest, and their wall span. */
     readonly steps: Record<string, { count: number; totalSeconds: number; maxSeconds: number; spanSeconds: number }>;
     readonly destroySeconds?: number;
+    /**
+     * CPU seconds of the operator's side of the `up` (the pulumi CLI and everything under it: engine, language host,
+     * providers; test/bench/operatorCpu.ts): what scales with the slice on the machine that runs `pulumi up` on GCP.
+     */
+    readonly operatorCpuSeconds?: number;
 }
 
 /** The figures of one size's `up`: only command steps count (components have no work of their own). */
@@ -139,6 +144,10 @@ export function renderTable(sizes: readonly SizeFigures[], runName: string): str
         return (steps === undefined ? "-" : (s.totalSeconds - steps).toFixed(1)).padStart(14);
     });
     lines.push(["CLI outside the steps".padEnd(24), ...engine].join(""));
+    if (sizes.some((s) => s.operatorCpuSeconds !== undefined)) {
+        const cpu = sizes.map((s) => num(s.operatorCpuSeconds).padStart(14));
+        lines.push(["operator CPU s (up)".padEnd(24), ...cpu].join(""));
+    }
     if (sizes.some((s) => s.destroySeconds !== undefined)) {
         lines.push(["destroy (after)".padEnd(24), ...sizes.map((s) => num(s.destroySeconds).padStart(14))].join(""));
     }

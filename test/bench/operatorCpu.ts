@@ -1,0 +1,89 @@
+// The CPU the operator's side of a `pulumi up` uses: the pulumi CLI started by this process and everything under it
+// (the engine, the Node.js language host running the program, the command provider with its SSH clients). On GCP
+// that is all that runs on the machine of whoever types `pulumi up`; the twin's hosts (sshd and the step scripts) run
+// outside this tree (hosts.sh leaves them to PID 1) and so do the emulator's, which answer for the cloud. Sampled
+// from /proc every `intervalMs`: a process that ends between two samples loses at most one interval of CPU.
+import * as fs from "fs";
+
+/** CLK_TCK on Linux: the unit of utime and stime in /proc/<pid>/stat. */
+const TICKS_PER_SECOND = 100;
+
+interface ProcStat {
+    readonly pid: number;
+    readonly ppid: number;
+    readonly comm: string;
+    /** utime + stime, in ticks. */
+    readonly ticks: number;
+}
+
+/** One line of /proc/<pid>/stat; undefined when it is not one. The name may hold spaces and parentheses. */
+export function parseProcStat(line: string): ProcStat | undefined {
+    const open = line.indexOf("(");
+    const close = line.lastIndexOf(")");
+    if (open < 0 || close < open) return undefined;
+    const fields = line
+        .slice(close + 2)
+        .trim()
+        .split(/\s+/);
+    // After the name: state(3) ppid(4) … utime(14) stime(15), so ppid is fields[1], utime fields[11], stime fields[12].
+    const [ppid, utime, stime] = [fields[1], fields[11], fields[12]].map(Number);
+    if (![ppid, utime, stime].every(Number.isInteger)) return undefined;
+    return { pid: Number(line.slice(0, open).trim()), ppid, comm: line.slice(open + 1, close), ticks: utime + stime };
+}
+
+/** CPU seconds of every process under a process named `rootComm` that descends from `ancestor`, in this snapshot. */
+export function treeTicks(stats: readonly ProcStat[], ancestor: number, rootComm: string): Map<number, number> {
+    const parentOf = new Map(stats.map((s) => [s.pid, s.ppid]));
+    const byPid = new Map(stats.map((s) => [s.pid, s]));
+    const counted = new Map<number, number>();
+    for (const stat of stats) {
+        // Walk up: is some ancestor (or the process itself) a `rootComm` under `ancestor`?
+        let inTree = false;
+        let seenRoot = false;
+        for (let pid: number | undefined = stat.pid, hops = 0; pid !== undefined && pid > 0 && hops < 64; hops++) {
+            if (pid === ancestor) {
+                inTree = seenRoot;
+                break;
+            }
+            if (byPid.get(pid)?.comm === rootComm) seenRoot = true;
+            pid = parentOf.get(pid);
+        }
+        if (inTree) counted.set(stat.pid, stat.ticks);
+    }
+    return counted;
+}
+
+function snapshot(): ProcStat[] {
+    const stats: ProcStat[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^[0-9]+$/.test(entry)) continue;
+        try {
+            const stat = parseProcStat(fs.readFileSync(`/proc/${entry}/stat`, "utf8"));
+            if (stat) stats.push(stat);
+        } catch {
+            // The process ended while the directory was read.
+        }
+    }
+    return stats;
+}
+
+/** Starts sampling; `stop()` returns the CPU seconds the tree used since the start (the highest count per pid). */
+export function sampleOperatorCpu(intervalMs = 250, rootComm = "pulumi"): { stop(): number } {
+    const highest = new Map<number, number>();
+    const take = () => {
+        for (const [pid, ticks] of treeTicks(snapshot(), process.pid, rootComm)) {
+            highest.set(pid, Math.max(highest.get(pid) ?? 0, ticks));
+        }
+    };
+    take();
+    const timer = setInterval(take, intervalMs);
+    return {
+        stop() {
+            clearInterval(timer);
+            take();
+            let ticks = 0;
+            for (const value of highest.values()) ticks += value;
+            return ticks / TICKS_PER_SECOND;
+        },
+    };
+}
