@@ -699,7 +699,7 @@ function supervisedTrainConfig(ctx: FaultContext, change: (c: Record<string, Jso
 /** The supervisor's summary lines (from `supervise <stack>: done|stopped` on). */
 function summaryOf(text: string): string {
     const at = text.search(/^supervise \S+: (done|stopped) \(exit/m);
-    return at < 0 ? "no summary" : text.slice(at).split("\n").slice(0, 6).join(" | ");
+    return at < 0 ? "no summary" : text.slice(at).split("\n").slice(0, 7).join(" | ");
 }
 
 /** Seconds since the epoch of the supervisor's first log line matching `pattern`. */
@@ -892,6 +892,12 @@ const reclaimAfterHandoff: FaultCase = {
         const idleSeconds = /reclaimed ([0-9.]+) s after the work ended/.exec(text);
         if (idle) ctx.figures.idleAfterWorkChipHours = Number(idle[1]);
         if (idleSeconds) ctx.figures.idleAfterWorkSeconds = Number(idleSeconds[1]);
+        // The reclaimed stack's cost output, rebuilt from the manifest entries: work and each run's slice share.
+        const cost = outputs?.cost;
+        if (typeof cost?.sliceChipHours === "number") {
+            ctx.figures.trainRecordedSliceChipHours = cost.sliceChipHours;
+            ctx.figures.trainRecordedIdleChipHours = cost.idleChipHours;
+        }
         const aliveHosts = (await ctx.hostsSh("status", ctx.world.hostsDir)).stdout;
         const evaluated = await ctx.supervise("eval");
         const evalText = evaluated.stdout + evaluated.stderr;
@@ -910,7 +916,7 @@ const reclaimAfterHandoff: FaultCase = {
             {
                 name: "reclaim after handoff",
                 expected:
-                    "the run trains and hands off, the next update deletes the slice (hosts gone), the outputs stay complete, idle chip-hours after the work near 0",
+                    "the run trains and hands off, the next update deletes the slice (hosts gone), the outputs stay complete with each run's slice share in the cost output, idle chip-hours after the work near 0",
                 ok:
                     supervised.code === 0 &&
                     /decision reclaim/.test(text) &&
@@ -920,8 +926,12 @@ const reclaimAfterHandoff: FaultCase = {
                     typeof outputs?.runs?.second?.checkpoints?.best?.crc32c === "string" &&
                     typeof outputs?.runs?.office?.checkpoints?.best?.crc32c === "string" &&
                     idle !== null &&
-                    Number(idle[1]) < 0.5,
-                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${state}; lifecycle ${JSON.stringify(outputs?.lifecycle?.slice)}; second run best ${outputs?.runs?.second?.checkpoints?.best?.crc32c}; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+                    Number(idle[1]) < 0.5 &&
+                    typeof cost?.sliceChipHours === "number" &&
+                    cost.unmeasuredRuns === 0 &&
+                    cost.sliceChipHours >= cost.workChipHours &&
+                    /recorded by the runs \(cost output\): work /.test(text),
+                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; slice ${state}; lifecycle ${JSON.stringify(outputs?.lifecycle?.slice)}; second run best ${outputs?.runs?.second?.checkpoints?.best?.crc32c}; cost work ${cost?.workChipHours}, slice ${cost?.sliceChipHours}, idle ${cost?.idleChipHours}, unmeasured ${cost?.unmeasuredRuns}; ${summaryOf(text)}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
             },
             {
                 name: "eval from the manifest after the train slice is gone",
