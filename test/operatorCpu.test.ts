@@ -2,7 +2,7 @@
 // a snapshot, and the sampler against a real process that burns CPU.
 import * as assert from "assert";
 import { spawn } from "child_process";
-import { parseProcStat, sampleOperatorCpu, treeTicks } from "./bench/operatorCpu";
+import { machineBusySeconds, parseProcStat, sampleOperatorCpu, treeTicks } from "./bench/operatorCpu";
 
 /** A /proc/<pid>/stat line with the given name, parent and utime/stime (ticks). */
 function statLine(pid: number, comm: string, ppid: number, utime: number, stime: number): string {
@@ -42,6 +42,14 @@ describe("bench:scale: the operator's CPU", () => {
                 [15, 60],
             ],
         );
+    });
+
+    it("the machine's busy CPU: user, nice, system, irq, softirq and steal of /proc/stat's cpu line", () => {
+        const stat = "cpu  1000 50 300 9000 400 20 30 5 0 0\ncpu0 500 25 150 4500 200 10 15 2 0 0\nintr 1\n";
+        assert.strictEqual(machineBusySeconds(stat), (1000 + 50 + 300 + 20 + 30 + 5) / 100);
+        assert.throws(() => machineBusySeconds("intr 1\n"), /no cpu line/);
+        const now = machineBusySeconds();
+        assert.ok(now > 0 && machineBusySeconds() >= now);
     });
 
     it("measures a real child's CPU while it runs", async () => {

@@ -87,3 +87,15 @@ export function sampleOperatorCpu(intervalMs = 250, rootComm = "pulumi"): { stop
         },
     };
 }
+
+/**
+ * CPU seconds every process of the machine has used since boot, from the `cpu` line of /proc/stat: user, nice,
+ * system, irq, softirq and steal (not idle nor iowait). The difference over an `up` is what the whole machine did
+ * meanwhile: the operator, the twin's hosts, the emulator, and any other session's work.
+ */
+export function machineBusySeconds(procStat: string = fs.readFileSync("/proc/stat", "utf8")): number {
+    const line = procStat.split("\n").find((l) => /^cpu\s/.test(l));
+    if (!line) throw new Error("/proc/stat has no cpu line");
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + (steal || 0)) / TICKS_PER_SECOND;
+}

@@ -15,7 +15,7 @@ import { parseAcceleratorType, RUNTIMES_BY_GENERATION } from "../../components/c
 import { writeConfig } from "../rehearsal/stackConfigs";
 import { readStepTimings } from "../rehearsal/stepTimings";
 import { Json, setUpWorld, World } from "../rehearsal/world";
-import { sampleOperatorCpu } from "./operatorCpu";
+import { machineBusySeconds, sampleOperatorCpu } from "./operatorCpu";
 import { ratios, renderTable, SizeFigures, sizeFigures } from "./scaleFigures";
 
 const DEFAULT_TYPES = ["v6e-16", "v6e-32", "v6e-64"];
@@ -84,7 +84,9 @@ async function measure(world: World, type: string, runName: string, parallel?: n
     writeConfig(world.files.train, sizedConfig(world.trainConfig, type));
     say(`${type}: pulumi up (${hosts} host${hosts === 1 ? "" : "s"}${parallel ? `, --parallel ${parallel}` : ""})`);
     const cpu = sampleOperatorCpu();
+    const busyBefore = machineBusySeconds();
     const up = await world.up("train", parallel ? ["--parallel", String(parallel)] : []);
+    const machineCpuSeconds = machineBusySeconds() - busyBefore;
     const operatorCpuSeconds = cpu.stop();
     const outputs = await world.outputs("train");
     const run = outputs.runs?.[runName];
@@ -106,7 +108,13 @@ async function measure(world: World, type: string, runName: string, parallel?: n
         `${type}: up ${figures.totalSeconds.toFixed(1)} s (operator CPU ${operatorCpuSeconds.toFixed(1)} s), job ${figures.jobSeconds.toFixed(1)} s, overhead ${figures.overheadSeconds.toFixed(1)} s; destroy`,
     );
     const destroyed = await world.destroy("train");
-    return { ...figures, destroySeconds: destroyed.seconds, operatorCpuSeconds };
+    return {
+        ...figures,
+        destroySeconds: destroyed.seconds,
+        operatorCpuSeconds,
+        machineCpuSeconds,
+        cores: os.cpus().length,
+    };
 }
 
 /**

@@ -48,6 +48,10 @@ export interface SizeFigures {
      * providers; test/bench/operatorCpu.ts): what scales with the slice on the machine that runs `pulumi up` on GCP.
      */
     readonly operatorCpuSeconds?: number;
+    /** CPU seconds the whole machine used during the `up` (every process; machineBusySeconds). */
+    readonly machineCpuSeconds?: number;
+    /** Cores of the machine: machineCpuSeconds / (cores × totalSeconds) is how busy it was. */
+    readonly cores?: number;
 }
 
 /** The figures of one size's `up`: only command steps count (components have no work of their own). */
@@ -147,6 +151,15 @@ export function renderTable(sizes: readonly SizeFigures[], runName: string): str
     if (sizes.some((s) => s.operatorCpuSeconds !== undefined)) {
         const cpu = sizes.map((s) => num(s.operatorCpuSeconds).padStart(14));
         lines.push(["operator CPU s (up)".padEnd(24), ...cpu].join(""));
+    }
+    if (sizes.some((s) => s.machineCpuSeconds !== undefined)) {
+        const busy = sizes.map((s) =>
+            (s.machineCpuSeconds === undefined || !s.cores
+                ? "-"
+                : `${s.machineCpuSeconds.toFixed(0)} (${((100 * s.machineCpuSeconds) / (s.cores * s.totalSeconds)).toFixed(0)}%)`
+            ).padStart(14),
+        );
+        lines.push(["machine CPU s (busy %)".padEnd(24), ...busy].join(""));
     }
     if (sizes.some((s) => s.destroySeconds !== undefined)) {
         lines.push(["destroy (after)".padEnd(24), ...sizes.map((s) => num(s.destroySeconds).padStart(14))].join(""));
