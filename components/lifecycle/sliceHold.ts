@@ -6,9 +6,10 @@
  * ended, without overlap. The time after that, until the slice is deleted, belongs to no run: `npm run supervise`
  * measures it (its summary's "idle after the work").
  *
- * The slice's boot is the earliest boot time its workers report to `identify` (a TPU VM exposes no creation time:
- * V2Vm has no createTime). The node bills from its creation, a minute or two before its hosts boot, so these figures
- * are a little below the bill, never above it.
+ * The slice's boot is the earliest boot time its workers report to `identify` (V2Vm exposes no creation time).
+ * "Charges for Cloud TPU accrue while your TPU node is in a READY state" (cloud.google.com/tpu/pricing), and a node
+ * turns READY once its hosts are up, so the boot is close to the start of billing; the seconds between the boot and
+ * READY, if any, are counted as idle.
  */
 import { z } from "zod";
 import { chipHours } from "./cost";
