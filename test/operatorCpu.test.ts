@@ -61,8 +61,9 @@ describe("bench:scale: the operator's CPU", () => {
             child.on("error", reject);
             child.on("close", () => resolve());
         });
-        const cpu = sampler.stop();
+        const { seconds: cpu, byProcess } = sampler.stop();
         const wall = (Date.now() - started) / 1000;
         assert.ok(cpu > 0.2 && cpu <= wall + 0.05, `cpu ${cpu} s over ${wall} s of wall time`);
+        assert.ok(Math.abs((byProcess.sh ?? 0) + (byProcess.sleep ?? 0) - cpu) < 1e-9, JSON.stringify(byProcess));
     });
 });

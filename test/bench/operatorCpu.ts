@@ -67,12 +67,22 @@ function snapshot(): ProcStat[] {
     return stats;
 }
 
-/** Starts sampling; `stop()` returns the CPU seconds the tree used since the start (the highest count per pid). */
-export function sampleOperatorCpu(intervalMs = 250, rootComm = "pulumi"): { stop(): number } {
-    const highest = new Map<number, number>();
+export interface TreeCpu {
+    /** CPU seconds of the whole tree. */
+    readonly seconds: number;
+    /** The same by process name (the kernel's 15-character `comm`), largest first. */
+    readonly byProcess: Record<string, number>;
+}
+
+/** Starts sampling; `stop()` returns the CPU the tree used since the start (the highest count seen per pid). */
+export function sampleOperatorCpu(intervalMs = 250, rootComm = "pulumi"): { stop(): TreeCpu } {
+    const highest = new Map<number, { comm: string; ticks: number }>();
     const take = () => {
-        for (const [pid, ticks] of treeTicks(snapshot(), process.pid, rootComm)) {
-            highest.set(pid, Math.max(highest.get(pid) ?? 0, ticks));
+        const stats = snapshot();
+        const commOf = new Map(stats.map((s) => [s.pid, s.comm]));
+        for (const [pid, ticks] of treeTicks(stats, process.pid, rootComm)) {
+            const seen = highest.get(pid);
+            highest.set(pid, { comm: commOf.get(pid) ?? "?", ticks: Math.max(seen?.ticks ?? 0, ticks) });
         }
     };
     take();
@@ -81,9 +91,14 @@ export function sampleOperatorCpu(intervalMs = 250, rootComm = "pulumi"): { stop
         stop() {
             clearInterval(timer);
             take();
+            const byProcess: Record<string, number> = {};
             let ticks = 0;
-            for (const value of highest.values()) ticks += value;
-            return ticks / TICKS_PER_SECOND;
+            for (const { comm, ticks: used } of highest.values()) {
+                ticks += used;
+                byProcess[comm] = (byProcess[comm] ?? 0) + used / TICKS_PER_SECOND;
+            }
+            const sorted = Object.entries(byProcess).sort(([, a], [, b]) => b - a);
+            return { seconds: ticks / TICKS_PER_SECOND, byProcess: Object.fromEntries(sorted) };
         },
     };
 }

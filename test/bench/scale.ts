@@ -87,7 +87,8 @@ async function measure(world: World, type: string, runName: string, parallel?: n
     const busyBefore = machineBusySeconds();
     const up = await world.up("train", parallel ? ["--parallel", String(parallel)] : []);
     const machineCpuSeconds = machineBusySeconds() - busyBefore;
-    const operatorCpuSeconds = cpu.stop();
+    const operatorCpu = cpu.stop();
+    const operatorCpuSeconds = operatorCpu.seconds;
     const outputs = await world.outputs("train");
     const run = outputs.runs?.[runName];
     // What was measured must be what was asked for: the slice's size, every worker's job, none recalled.
@@ -112,6 +113,7 @@ async function measure(world: World, type: string, runName: string, parallel?: n
         ...figures,
         destroySeconds: destroyed.seconds,
         operatorCpuSeconds,
+        operatorCpuByProcess: operatorCpu.byProcess,
         machineCpuSeconds,
         cores: os.cpus().length,
     };

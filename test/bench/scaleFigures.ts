@@ -48,6 +48,8 @@ export interface SizeFigures {
      * providers; test/bench/operatorCpu.ts): what scales with the slice on the machine that runs `pulumi up` on GCP.
      */
     readonly operatorCpuSeconds?: number;
+    /** operatorCpuSeconds by process name (pulumi, the language host, node, the providers). */
+    readonly operatorCpuByProcess?: Record<string, number>;
     /** CPU seconds the whole machine used during the `up` (every process; machineBusySeconds). */
     readonly machineCpuSeconds?: number;
     /** Cores of the machine: machineCpuSeconds / (cores × totalSeconds) is how busy it was. */
@@ -151,6 +153,11 @@ export function renderTable(sizes: readonly SizeFigures[], runName: string): str
     if (sizes.some((s) => s.operatorCpuSeconds !== undefined)) {
         const cpu = sizes.map((s) => num(s.operatorCpuSeconds).padStart(14));
         lines.push(["operator CPU s (up)".padEnd(24), ...cpu].join(""));
+        const names = [...new Set(sizes.flatMap((s) => Object.keys(s.operatorCpuByProcess ?? {})))];
+        for (const name of names) {
+            const used = sizes.map((s) => num(s.operatorCpuByProcess?.[name]).padStart(14));
+            lines.push([`  ${name}`.padEnd(24), ...used].join(""));
+        }
     }
     if (sizes.some((s) => s.machineCpuSeconds !== undefined)) {
         const busy = sizes.map((s) =>
