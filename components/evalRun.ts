@@ -1,7 +1,8 @@
 /**
  * One eval run on a single-host slice: download the handed-off checkpoint (verified) → eval, detached and
  * polled → report (W&B URL, evaluator metrics) → calc.py on the host → upload the artifacts → cross-check
- * the three metric computations. Its outputs are the metrics, only when all three agree.
+ * the three metric computations → record the run in its eval record. Its outputs are the metrics, only when all
+ * three agree. A run id already complete in its record (the recall step) runs none of this again.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { local, remote, types } from "@pulumi/command";
@@ -12,7 +13,8 @@ import { runId } from "./runIdentity";
 import { artifactsCommand, artifactsResult } from "./steps/artifacts";
 import { calcCommand, calcResult } from "./steps/calc";
 import { crossCheckResult, crossCheckStep } from "./steps/crossCheck";
-import { evalRecordCommand, evalRecordResult } from "./steps/evalrecord";
+import { evalRecallCommand, evalRecallResult, evalRecordCommand, evalRecordResult } from "./steps/evalrecord";
+import { recordedEvalOutputs, recordedEvalStep } from "./lifecycle/recordedEval";
 import { evalRecordUri } from "./lifecycle/evalRecord";
 import { downloadCommand, downloadResult } from "./steps/download";
 import { evalReportCommand, evalReportResult } from "./steps/evalreport";
@@ -111,6 +113,8 @@ export class EvalRun extends pulumi.ComponentResource {
     public readonly recordUri: pulumi.Output<string>;
     /** The eval job's end (unix seconds): the next eval run's share of the slice starts after it. */
     public readonly finishedAt: pulumi.Output<number>;
+    /** True when the run was already complete in its eval record, so this update evaluated nothing for it. */
+    public readonly recalled: pulumi.Output<boolean>;
 
     constructor(name: string, args: EvalRunArgs, opts?: pulumi.ComponentResourceOptions) {
         super("tpu-sft:steps:EvalRun", name, {}, opts);
@@ -145,11 +149,32 @@ export class EvalRun extends pulumi.ComponentResource {
             checkpoint = pulumi.output(source as pulumi.Input<CheckpointRef>);
         }
         this.runId = checkpoint.apply((cp) => evalRunId(run, args.identity, args.wandbMode, cp));
+        // Is this eval run id already complete in its record? Then every step below only says so, and the outputs
+        // are the record's. The recall runs when the run id or the host changes (a new slice), not on every update.
+        const recordUri = evalRecordUri(args.bucketName, args.prefix, run.name);
+        const recall = new remote.Command(
+            `${name}-recall`,
+            {
+                connection,
+                create: this.runId.apply((id) =>
+                    evalRecallCommand({ uri: recordUri, run: run.name, runId: id, storageEnv: args.storageEnv }),
+                ),
+                addPreviousOutputInEnv: false,
+            },
+            { parent: this, dependsOn: [...args.after] },
+        );
+        const recalled = recall.stdout.apply((out) => {
+            const r = parseStepResult(`${name} recall`, out, evalRecallResult);
+            return r.state === "complete" ? r.entry : undefined;
+        });
+        this.recalled = recalled.apply((entry) => entry !== undefined);
         // Each step's time limit is enforced on the host (lib.sh); the provider enforces none.
+        const unlessRecalled = (step: string, create: pulumi.Input<string>) =>
+            pulumi.all([recalled, create]).apply(([entry, real]) => (entry ? recordedEvalStep(step, entry) : real));
         const command = (step: string, create: pulumi.Input<string>, dependsOn: pulumi.Resource[]) =>
             new remote.Command(
                 `${name}-${step}`,
-                { connection, create, addPreviousOutputInEnv: false },
+                { connection, create: unlessRecalled(step, create), addPreviousOutputInEnv: false },
                 { parent: this, dependsOn },
             );
 
@@ -183,14 +208,17 @@ export class EvalRun extends pulumi.ComponentResource {
             {
                 connection,
                 // The eval log goes to the bucket with the other artifacts.
-                create: this.runId.apply((id) =>
-                    waitCommand({
-                        ...job(id),
-                        timing: args.timing,
-                        logUri: "",
-                        storageEnv: args.storageEnv,
-                        requireWandb: args.wandbMode === "online",
-                    }),
+                create: unlessRecalled(
+                    "eval-wait",
+                    this.runId.apply((id) =>
+                        waitCommand({
+                            ...job(id),
+                            timing: args.timing,
+                            logUri: "",
+                            storageEnv: args.storageEnv,
+                            requireWandb: args.wandbMode === "online",
+                        }),
+                    ),
                 ),
                 addPreviousOutputInEnv: false,
             },
@@ -231,44 +259,58 @@ export class EvalRun extends pulumi.ComponentResource {
         );
         this.done = artifacts;
 
+        // A recalled run's steps print no results: only a live run's are read.
         const parsed = pulumi
-            .all([download.stdout, wait.stdout, report.stdout, calc.stdout, artifacts.stdout, checkpoint])
-            .apply(([d, w, r, c, a, cp]) => ({
-                checkpoint: cp,
-                download: parseStepResult(`${name} download`, d, downloadResult),
-                wait: parseStepResult(`${name} eval wait`, w, waitResult),
-                report: parseStepResult(`${name} eval report`, r, evalReportResult),
-                calc: parseStepResult(`${name} calc`, c, calcResult),
-                artifacts: parseStepResult(`${name} artifacts`, a, artifactsResult),
-            }));
+            .all([recalled, download.stdout, wait.stdout, report.stdout, calc.stdout, artifacts.stdout, checkpoint])
+            .apply(([entry, d, w, r, c, a, cp]) =>
+                entry
+                    ? undefined
+                    : {
+                          checkpoint: cp,
+                          download: parseStepResult(`${name} download`, d, downloadResult),
+                          wait: parseStepResult(`${name} eval wait`, w, waitResult),
+                          report: parseStepResult(`${name} eval report`, r, evalReportResult),
+                          calc: parseStepResult(`${name} calc`, c, calcResult),
+                          artifacts: parseStepResult(`${name} artifacts`, a, artifactsResult),
+                      },
+            );
         // The TypeScript computation reads the stored predictions, so it runs as a step keyed by their crc32c.
         const step = parsed.apply((steps) =>
-            crossCheckStep({
-                run: run.name,
-                predictions: steps.artifacts["eval_predictions.json"],
-                items: steps.artifacts["items.txt"],
-                calcTail: steps.calc.tail,
-                evaluatorMetrics: steps.report.metrics,
-                topk: [...run.topk],
-                requireZeroInvalid: args.requireZeroInvalid,
-                apiEndpoint: args.bucketReader.apiEndpoint,
-                projectId: args.bucketReader.projectId,
-            }),
+            steps === undefined
+                ? undefined
+                : crossCheckStep({
+                      run: run.name,
+                      predictions: steps.artifacts["eval_predictions.json"],
+                      items: steps.artifacts["items.txt"],
+                      calcTail: steps.calc.tail,
+                      evaluatorMetrics: steps.report.metrics,
+                      topk: [...run.topk],
+                      requireZeroInvalid: args.requireZeroInvalid,
+                      apiEndpoint: args.bucketReader.apiEndpoint,
+                      projectId: args.bucketReader.projectId,
+                  }),
         );
         const check = new local.Command(
             `${name}-cross-check`,
             {
-                create: step.create,
-                dir: step.dir,
-                environment: step.environment,
+                create: pulumi
+                    .all([recalled, step])
+                    .apply(([entry, s]) => (entry ? recordedEvalStep("cross-check", entry) : (s?.create ?? ""))),
+                dir: step.apply((s) => s?.dir ?? "."),
+                environment: step.apply((s) => s?.environment ?? {}),
                 addPreviousOutputInEnv: false,
             },
             { parent: this, dependsOn: [artifacts] },
         );
-        this.finishedAt = parsed.apply((steps) => steps.wait.finishedAt);
+        // A recalled run ended on an earlier slice (its recorded share's end); it does not delay the next run's share.
+        this.finishedAt = pulumi
+            .all([recalled, parsed])
+            .apply(([entry, steps]) => (steps ? steps.wait.finishedAt : (entry?.slice?.heldUntil ?? 0)));
         const agreedOutputs: pulumi.Output<EvalRunOutputs> = pulumi
-            .all([parsed, check.stdout, args.hold.upSince, args.hold.previousEnd])
-            .apply(([steps, stdout, upSince, previousEnd]) => {
+            .all([recalled, parsed, check.stdout, args.hold.upSince, args.hold.previousEnd])
+            .apply(([entry, steps, stdout, upSince, previousEnd]) => {
+                if (entry) return recordedEvalOutputs(entry);
+                if (!steps) throw new Error(`eval run ${run.name}: neither recalled nor run (a bug)`);
                 const agreed = parseStepResult(`${name} cross-check`, stdout, crossCheckResult);
                 const keyed = (values: readonly number[]) =>
                     Object.fromEntries(agreed.k.map((k, i) => [String(k), values[i]]));
@@ -306,34 +348,45 @@ export class EvalRun extends pulumi.ComponentResource {
         // host rather than in the cross-check on the runner: the host's account is the one granted writes under
         // <prefix>/eval/ (the runner's credentials need only read the bucket), and, like the train side's handoff
         // step, it checks each artifact against the bucket with gcloud before recording it.
-        const recordUri = evalRecordUri(args.bucketName, args.prefix, run.name);
         const record = new remote.Command(
             `${name}-record`,
             {
                 connection,
                 create: pulumi
-                    .all([agreedOutputs, parsed, this.runId, args.commits])
-                    .apply(([outputs, steps, id, commits]) =>
-                        evalRecordCommand({
-                            uri: recordUri,
-                            run: run.name,
-                            entry: {
-                                ...outputs,
-                                runId: id,
-                                commits: { mllmJax: commits.mllmJax, miniOneRec: commits.miniOneRec },
-                                objects: steps.artifacts,
-                            },
-                            storageEnv: args.storageEnv,
-                        }),
+                    .all([recalled, agreedOutputs, parsed, this.runId, args.commits])
+                    .apply(([entry, outputs, steps, id, commits]) =>
+                        entry
+                            ? recordedEvalStep("record", entry)
+                            : evalRecordCommand({
+                                  uri: recordUri,
+                                  run: run.name,
+                                  entry: {
+                                      ...outputs,
+                                      runId: id,
+                                      commits: { mllmJax: commits.mllmJax, miniOneRec: commits.miniOneRec },
+                                      // A live run's steps were read (parsed is undefined only when recalled).
+                                      objects: steps?.artifacts ?? {},
+                                  },
+                                  storageEnv: args.storageEnv,
+                              }),
                     ),
                 addPreviousOutputInEnv: false,
             },
             { parent: this, dependsOn: [check] },
         );
-        this.recordUri = record.stdout.apply((out) => parseStepResult(`${name} record`, out, evalRecordResult).uri);
+        this.recordUri = pulumi
+            .all([recalled, record.stdout])
+            .apply(([entry, out]) =>
+                entry ? recordUri : parseStepResult(`${name} record`, out, evalRecordResult).uri,
+            );
         // The run's outputs are given once they are recorded: what the stack outputs is what a later update without
         // the slice can give again.
         this.outputs = pulumi.all([agreedOutputs, this.recordUri]).apply(([outputs]) => outputs);
-        this.registerOutputs({ runId: this.runId, outputs: this.outputs, recordUri: this.recordUri });
+        this.registerOutputs({
+            runId: this.runId,
+            outputs: this.outputs,
+            recordUri: this.recordUri,
+            recalled: this.recalled,
+        });
     }
 }

@@ -114,7 +114,15 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
     return {
         ...sliceOutputs(config, slice),
         bucket: config.bucketName,
-        evalRuns: pulumi.output(Object.fromEntries(runs.map((r, i) => [evalConfig.runs[i].name, r.outputs]))),
+        // Each run's outputs, and whether it was recalled from its record (evaluated by an earlier update).
+        evalRuns: pulumi.output(
+            Object.fromEntries(
+                runs.map((r, i) => [
+                    evalConfig.runs[i].name,
+                    pulumi.all([r.outputs, r.recalled]).apply(([outputs, recalled]) => ({ ...outputs, recalled })),
+                ]),
+            ),
+        ),
         cost: pulumi.all(runs.map((r) => r.outputs)).apply((outputs) =>
             stackCost(
                 config.shape.chips,

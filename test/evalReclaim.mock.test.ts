@@ -63,7 +63,7 @@ describe("tpu.reclaim after-eval: the eval stack without its slice once every ev
         const { runId, commits, objects: artifacts, recordedAt, ...outputs } = office;
         assert.match(runId, /^office-[0-9a-f]{12}$/);
         assert.ok(recordedAt);
-        assert.deepStrictEqual(outputs, live.outputs.evalRuns.office);
+        assert.deepStrictEqual({ ...outputs, recalled: false }, live.outputs.evalRuns.office);
         assert.deepStrictEqual(commits, live.outputs.commits);
         assert.deepStrictEqual(
             Object.keys(artifacts).sort(),
@@ -92,7 +92,14 @@ describe("tpu.reclaim after-eval: the eval stack without its slice once every ev
         assert.match(outputs.lifecycle.note, /every run \(office, industrial\) is recorded in the bucket/);
         const { lifecycle: _reclaimed, ...rest } = outputs;
         const { lifecycle: _up, ...before } = live.outputs;
-        assert.deepStrictEqual(rest, before);
+        // The same outputs, each run now recalled from its record.
+        const recalled = Object.fromEntries(
+            Object.entries(before.evalRuns as Record<string, object>).map(([run, r]) => [
+                run,
+                { ...r, recalled: true },
+            ]),
+        );
+        assert.deepStrictEqual(rest, { ...before, evalRuns: recalled });
         assert.deepStrictEqual(Object.keys(outputs).sort(), Object.keys(live.outputs).sort());
     });
 
@@ -212,7 +219,10 @@ describe("tpu.reclaim after-eval with checkpoints from the handoff manifests (mo
         assert.strictEqual(second.mocks.ofType("gcp:tpu/v2Vm:V2Vm").length, 0);
         assert.strictEqual(second.mocks.ofType("command:remote:Command").length, 0);
         assert.strictEqual(second.mocks.ofType("pulumi:pulumi:StackReference").length, 0);
-        assert.deepStrictEqual(second.outputs.evalRuns, first.outputs.evalRuns);
+        // The same outputs, now recalled from the records.
+        for (const run of ["office", "industrial"]) {
+            assert.deepStrictEqual(second.outputs.evalRuns[run], { ...first.outputs.evalRuns[run], recalled: true });
+        }
         assert.strictEqual(second.outputs.lifecycle.slice, "reclaimed");
     });
 

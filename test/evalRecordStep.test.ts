@@ -14,7 +14,12 @@ import { evalRunId } from "../components/evalRun";
 import { EvalRecordEntryInput, evalRecordUri, parseEvalRecord } from "../components/lifecycle/evalRecord";
 import { bucketObjects } from "../components/lifecycle/handoffStatus";
 import { evalRecordStatus } from "../components/lifecycle/reclaimedEval";
-import { evalRecordCommand, evalRecordResult } from "../components/steps/evalrecord";
+import {
+    evalRecallCommand,
+    evalRecallResult,
+    evalRecordCommand,
+    evalRecordResult,
+} from "../components/steps/evalrecord";
 import { parseStepResult } from "../components/steps/stepResult";
 import { stepShipment } from "../components/steps/stepScript";
 import { createBucket, Emulator, startEmulator } from "./rehearsal/emulator";
@@ -158,9 +163,23 @@ describe("evalrecord step against a GCS emulator (real bash, real gcloud), read 
         return evalRecordStatus({ run: RUN, source: CHECKPOINT, recordUri: URI, idOf }, stat, text);
     }
 
-    it("before any record, the program finds none", async () => {
+    /** The recall step on the host: what a new slice's eval run finds before it starts. */
+    async function recall(runId = ID) {
+        const out = await run(evalRecallCommand({ uri: URI, run: "office", runId, storageEnv }));
+        assert.strictEqual(out.code, 0, out.stderr);
+        return { result: parseStepResult("recall", out.stdout, evalRecallResult), stderr: out.stderr };
+    }
+
+    it("before any record, the program finds none, nor does the recall step", async () => {
         const s = await status();
         assert.deepStrictEqual(s, { state: "absent", runId: ID, reason: `no eval record at ${URI}` });
+        const { result, stderr } = await recall();
+        assert.deepStrictEqual(result, { state: "absent", entry: null, reason: "" });
+        assert.match(stderr, new RegExp(`eval run ${ID} is not in ${URI}: it is evaluated`));
+        assert.throws(
+            () => evalRecallCommand({ uri: URI, run: "office", runId: "industrial-0123456789ab", storageEnv }),
+            /evalrecord: run id industrial-0123456789ab is not a run id of eval run office \(a bug\)/,
+        );
     });
 
     it("writes a version 1 record with the entry and its recordedAt, verified; the program finds it complete", async () => {
@@ -179,6 +198,10 @@ describe("evalrecord step against a GCS emulator (real bash, real gcloud), read 
         const s = await status();
         assert.strictEqual(s.state, "complete");
         assert.deepStrictEqual(s.state === "complete" && s.entry, record.entries[ID]);
+        // The recall step on the host finds the same entry, so a new slice does not evaluate the run again.
+        const recalled = (await recall()).result;
+        assert.deepStrictEqual(recalled, { state: "complete", entry: record.entries[ID], reason: "" });
+        assert.deepStrictEqual((await recall("office-cccccccccccc")).result.state, "absent");
     });
 
     it("recording the same entry again keeps its recordedAt; another id is added next to it", async () => {
@@ -215,7 +238,7 @@ describe("evalrecord step against a GCS emulator (real bash, real gcloud), read 
         assert.strictEqual(readObject(URI), before);
     });
 
-    it("an artifact replaced after the record makes the program see the run as stale", async () => {
+    it("an artifact replaced after the record makes the program and the recall step see the run as stale", async () => {
         putObject("sft/eval/office/eval.log", "another log");
         const s = await status();
         assert.strictEqual(s.state, "stale");
@@ -223,5 +246,12 @@ describe("evalrecord step against a GCS emulator (real bash, real gcloud), read 
             s.reason,
             /^artifact eval\.log gs:\/\/evalrecord-test-bucket\/sft\/eval\/office\/eval\.log: recorded size 3 /,
         );
+        const { result, stderr } = await recall();
+        assert.deepStrictEqual([result.state, result.entry], ["stale", null]);
+        assert.match(
+            result.reason,
+            /^eval\.log gs:\/\/evalrecord-test-bucket\/sft\/eval\/office\/eval\.log: recorded 3 bytes, crc32c \S+; the bucket has 11\t/,
+        );
+        assert.match(stderr, /it is evaluated again/);
     });
 });

@@ -99,9 +99,16 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
                 "bootstrap-identify-w0",
                 "bootstrap-w0",
                 ...["office", "industrial"].flatMap((r) =>
-                    ["artifacts", "calc", "download", "eval-launch", "eval-report", "eval-wait", "record"].map(
-                        (s) => `${r}-${s}`,
-                    ),
+                    [
+                        "artifacts",
+                        "calc",
+                        "download",
+                        "eval-launch",
+                        "eval-report",
+                        "eval-wait",
+                        "recall",
+                        "record",
+                    ].map((s) => `${r}-${s}`),
                 ),
             ].sort(),
         );
@@ -346,7 +353,56 @@ describe("eval stack under mocks (Pulumi.eval.yaml, mocked train stack)", functi
             "industrial-eval-launch",
             "industrial-eval-report",
             "industrial-eval-wait",
+            "industrial-recall",
             "industrial-record",
         ]);
+    });
+
+    it("an eval run already complete in its record is not evaluated again: its steps only say so, its outputs are the record's", async () => {
+        const first = await buildEvalStack();
+        const live = first.mocks.evalRecordEntries.find((e) => e.runId.startsWith("office-"));
+        assert.ok(live, "the first update recorded office");
+        // As if recorded on an earlier slice, which ended before this one came up (at 900).
+        const earlier = { upSince: 100, heldFrom: 100, heldUntil: 500, sliceChipHours: 0.888889, idleChipHours: 0 };
+        const recorded = { ...live, slice: earlier };
+        const mocks = new StackMocks(0, 1);
+        mocks.evalRecallEntries = { [recorded.runId]: recorded };
+        const again = await buildEvalStack({ mocks });
+        const commands = again.mocks.ofType("command:remote:Command");
+        const officeSteps = commands.filter((c) => c.name.startsWith("office-") && c.name !== "office-recall");
+        assert.deepStrictEqual(officeSteps.map((c) => c.name).sort(), [
+            "office-artifacts",
+            "office-calc",
+            "office-download",
+            "office-eval-launch",
+            "office-eval-report",
+            "office-eval-wait",
+            "office-record",
+        ]);
+        for (const c of officeSteps) {
+            assert.match(
+                c.inputs.create,
+                new RegExp(
+                    `^echo '[a-z-]+: eval run ${recorded.runId} is complete \\(recorded ${recorded.recordedAt} in its eval record, artifacts verified\\); not running it again' >&2$`,
+                ),
+                c.name,
+            );
+        }
+        const check = again.mocks.ofType("command:local:Command").find((c) => c.name === "office-cross-check");
+        assert.match(check?.inputs.create, /^echo 'cross-check: eval run office-[0-9a-f]{12} is complete/);
+        // Only the other run records anything; the recalled run's outputs are its entry's, with its recorded share.
+        assert.deepStrictEqual(
+            again.mocks.evalRecordEntries.map((e) => e.runId.replace(/-[0-9a-f]{12}$/, "")),
+            ["industrial"],
+        );
+        const { runId, commits, objects: recordedObjects, recordedAt, ...outputs } = recorded;
+        assert.ok(runId && commits && recordedObjects && recordedAt);
+        assert.deepStrictEqual(again.outputs.evalRuns.office, { ...outputs, recalled: true });
+        assert.strictEqual(again.outputs.evalRuns.industrial.recalled, false);
+        // The industrial run is evaluated for real, and its share of the slice starts at the slice's boot: the
+        // recalled run ended on an earlier slice.
+        const industrialLaunch = commands.find((c) => c.name === "industrial-eval-launch");
+        assert.ok(industrialLaunch?.inputs.create.endsWith(`bash "$HOME/${stepShipment("launch").script}"`));
+        assert.strictEqual(again.outputs.evalRuns.industrial.slice.heldFrom, 900);
     });
 });

@@ -8,9 +8,10 @@
 import { CheckpointRef } from "../checkpointRef";
 import { EvalStackConfig } from "../config/loadConfig";
 import { EvalRunConfig } from "../config/schema";
-import { evalRunId, EvalRunOutputs } from "../evalRun";
+import { evalRunId } from "../evalRun";
 import { provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
 import { EvalRecordEntry, evalRecordUri, parseEvalRecord } from "./evalRecord";
+import { recordedEvalOutputs } from "./recordedEval";
 import { bucketObjects, ObjectStat, ObjectText } from "./handoffStatus";
 import { latestEntry, parseManifest } from "./manifest";
 import { lifecycleOutput, LifecycleOutput, ReclaimPlan, ReclaimPolicy, recordedEntries } from "./reclaim";
@@ -160,23 +161,6 @@ export function evalLifecycleOutput(
     };
 }
 
-/** An eval run's outputs from its record entry, exactly the fields a live update outputs. */
-export function recordedEvalOutputs(entry: EvalRecordEntry): EvalRunOutputs {
-    return {
-        n: entry.n,
-        invalid: entry.invalid,
-        k: entry.k,
-        hr: entry.hr,
-        ndcg: entry.ndcg,
-        wandbUrl: entry.wandbUrl,
-        checkpoint: entry.checkpoint,
-        artifacts: entry.artifacts,
-        agreement: entry.agreement,
-        evalSeconds: entry.evalSeconds,
-        ...(entry.slice ? { slice: entry.slice } : {}),
-    };
-}
-
 /** The eval stack without its slice: every output from the records, in the shape of a live update. */
 export function reclaimedEvalOutputs(
     config: EvalStackConfig,
@@ -193,7 +177,9 @@ export function reclaimedEvalOutputs(
         // The commits the eval host checked out.
         ...reclaimedSliceOutputs(config, kept, entries[0][1].commits),
         bucket: config.bucketName,
-        evalRuns: Object.fromEntries(entries.map(([name, entry]) => [name, recordedEvalOutputs(entry)])),
+        evalRuns: Object.fromEntries(
+            entries.map(([name, entry]) => [name, { ...recordedEvalOutputs(entry), recalled: true }]),
+        ),
         cost: stackCost(
             config.shape.chips,
             config.tpu.provisioning,

@@ -1,13 +1,15 @@
 /**
- * evalrecord: record an eval run whose cross-check passed in gs://<bucket>/<prefix>/eval/<run>/result.json
- * (scripts/remote/evalrecord.sh; the document's schema is components/lifecycle/evalRecord.ts). It runs on the eval
- * host, after the cross-check: the host's account is the one that may write under <prefix>/eval/ (the runner only
- * needs to read the bucket), and the step checks every artifact against the bucket before it records them, as the
- * train side's handoff step does with its checkpoints.
+ * evalrecord: an eval run's record in gs://<bucket>/<prefix>/eval/<run>/result.json (scripts/remote/evalrecord.sh;
+ * the document's schema is components/lifecycle/evalRecord.ts). `record` runs on the eval host after the
+ * cross-check: the host's account is the one that may write under <prefix>/eval/ (the runner only needs to read the
+ * bucket), and the step checks every artifact against the bucket before it records them, as the train side's
+ * handoff step does with its checkpoints. `recall` runs before the eval starts and says whether the eval run id is
+ * already complete (recorded, artifacts unchanged), so a new slice does not evaluate it again.
  */
 import { z } from "zod";
 import { crc32cSchema } from "../checkpointRef";
-import { EVAL_RECORD_FILE, EvalRecordEntryInput, evalRecordEntryInput } from "../lifecycle/evalRecord";
+import { EVAL_RECORD_FILE, evalRecordEntry, EvalRecordEntryInput, evalRecordEntryInput } from "../lifecycle/evalRecord";
+import { assertRunId } from "./inputChecks";
 import { StorageEnv, stepCommand } from "./stepScript";
 
 /** Reading, merging and writing a few kB, and describing each artifact. */
@@ -34,20 +36,31 @@ export function assertEvalRecordUri(field: string, value: string, run: string): 
     return value;
 }
 
-export function evalRecordCommand(inputs: EvalRecordInputs): string {
-    if (!/^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$/.test(inputs.run)) {
+function assertEvalRun(run: string): string {
+    if (!/^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$/.test(run)) {
         throw new Error(
-            `evalrecord.run must be an eval run name; got ${JSON.stringify(inputs.run)} (the command builders refuse it before any shell sees it)`,
+            `evalrecord.run must be an eval run name; got ${JSON.stringify(run)} (the command builders refuse it before any shell sees it)`,
         );
     }
-    const entry = evalRecordEntryInput.parse(inputs.entry);
-    if (!entry.runId.startsWith(`${inputs.run}-`)) {
-        throw new Error(`evalrecord: run id ${entry.runId} is not a run id of eval run ${inputs.run} (a bug)`);
+    return run;
+}
+
+function assertRunIdOf(run: string, runId: string): string {
+    if (!assertRunId("evalrecord.runId", runId).startsWith(`${run}-`)) {
+        throw new Error(`evalrecord: run id ${runId} is not a run id of eval run ${run} (a bug)`);
     }
+    return runId;
+}
+
+export function evalRecordCommand(inputs: EvalRecordInputs): string {
+    assertEvalRun(inputs.run);
+    const entry = evalRecordEntryInput.parse(inputs.entry);
+    assertRunIdOf(inputs.run, entry.runId);
     return stepCommand(
         "evalrecord",
         {
             ...inputs.storageEnv,
+            MODE: "record",
             RECORD_URI: assertEvalRecordUri("evalrecord.uri", inputs.uri, inputs.run),
             EVAL_RUN: inputs.run,
             ENTRY_JSON: JSON.stringify(entry),
@@ -64,3 +77,35 @@ export const evalRecordResult = z.object({
     recordedAt: z.string().min(1),
 });
 export type EvalRecordResult = z.infer<typeof evalRecordResult>;
+
+export interface EvalRecallInputs {
+    /** gs://<bucket>/<prefix>/eval/<run>/result.json */
+    readonly uri: string;
+    /** The eval run's name. */
+    readonly run: string;
+    /** The eval run id to look up. */
+    readonly runId: string;
+    readonly storageEnv: StorageEnv;
+    readonly limitSeconds?: number;
+}
+
+export function evalRecallCommand(inputs: EvalRecallInputs): string {
+    assertEvalRun(inputs.run);
+    return stepCommand(
+        "evalrecord",
+        {
+            ...inputs.storageEnv,
+            MODE: "recall",
+            RECORD_URI: assertEvalRecordUri("evalrecord.uri", inputs.uri, inputs.run),
+            EVAL_RUN: inputs.run,
+            RUN_ID: assertRunIdOf(inputs.run, inputs.runId),
+        },
+        inputs.limitSeconds ?? EVALRECORD_LIMIT_SECONDS,
+    );
+}
+
+export const evalRecallResult = z.discriminatedUnion("state", [
+    z.object({ state: z.literal("complete"), entry: evalRecordEntry, reason: z.string() }),
+    z.object({ state: z.enum(["absent", "stale"]), entry: z.null(), reason: z.string() }),
+]);
+export type EvalRecallResult = z.infer<typeof evalRecallResult>;

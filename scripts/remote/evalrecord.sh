@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# evalrecord.sh: record an eval run whose cross-check passed in gs://<bucket>/<prefix>/eval/<run>/result.json
-# (schema: components/lifecycle/evalRecord.ts). Checks that every artifact of ENTRY_JSON is in the bucket with its
-# size and crc32c, adds the entry (with recordedAt) under its run id, writes the record and verifies the copy.
-# Inputs: RECORD_URI, EVAL_RUN (the eval run's name), ENTRY_JSON.
+# evalrecord.sh: an eval run's record, gs://<bucket>/<prefix>/eval/<run>/result.json (schema:
+# components/lifecycle/evalRecord.ts).
+#   MODE=record  after the cross-check passed: check that every artifact of ENTRY_JSON is in the bucket with its size
+#                and crc32c, add the entry (with recordedAt) under its run id, write the record and verify the copy.
+#   MODE=recall  before the eval starts: is RUN_ID recorded, and do its artifacts still match? state complete (with
+#                the entry), absent, or stale (an artifact is gone or changed: the run is evaluated again).
+# Inputs: MODE, RECORD_URI, EVAL_RUN (the eval run's name), and ENTRY_JSON (record) or RUN_ID (recall).
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-require_env RECORD_URI EVAL_RUN ENTRY_JSON
+require_env MODE RECORD_URI EVAL_RUN
 [[ "$EVAL_RUN" =~ ^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$ ]] ||
     die "input EVAL_RUN='$EVAL_RUN' is not an eval run name (a bug in the command builder)"
 [[ "$RECORD_URI" =~ ^gs://[a-z0-9][a-z0-9_.-]*/.+/eval/${EVAL_RUN}/result\.json$ ]] ||
@@ -46,29 +49,76 @@ elif op == "merge":          # merge ENTRY_FILE CURRENT_OR_EMPTY RUN OUT
         json.dump(doc, f, indent=2, sort_keys=True, allow_nan=False)
         f.write("\n")
     print(entry["recordedAt"])
+elif op == "pick":           # pick CURRENT RUN_ID OUT: the entry, or exit 3 when absent
+    with open(sys.argv[2]) as f:
+        doc = json.load(f)
+    if not isinstance(doc, dict) or doc.get("schemaVersion") != 1 or not isinstance(doc.get("entries"), dict):
+        sys.exit(f"not a version 1 eval record (schemaVersion {doc.get('schemaVersion') if isinstance(doc, dict) else '?'})")
+    entry = doc["entries"].get(sys.argv[3])
+    if entry is None:
+        sys.exit(3)
+    with open(sys.argv[4], "w") as f:
+        json.dump(entry, f, allow_nan=False)
 else:
     sys.exit(f"unknown record operation {op}")
 PY
 }
 
-printf '%s' "$ENTRY_JSON" >"$work/entry.json"
-record_py objects "$work/entry.json" >"$work/objects.tsv" || die "ENTRY_JSON is not an eval record entry (a bug in the command builder)"
-[[ -s "$work/objects.tsv" ]] || die "ENTRY_JSON lists no artifacts (a bug in the command builder)"
-mismatch="$(check_objects "$work/objects.tsv")"
-[[ -z "$mismatch" ]] || die "not recording the eval run: $mismatch"
-current=""
-if [[ -n "$(object_size_crc "$RECORD_URI")" ]]; then
+# The record now in the bucket, into $work/current.json; returns 1 when there is none.
+read_record() {
+    [[ -n "$(object_size_crc "$RECORD_URI")" ]] || return 1
     gcs cat "$RECORD_URI" >"$work/current.json" || die "could not read $RECORD_URI"
-    current="$work/current.json"
-fi
-recorded_at="$(record_py merge "$work/entry.json" "$current" "$EVAL_RUN" "$work/next.json")" ||
-    die "could not merge the entry into $RECORD_URI (see above); fix or delete that object"
-gcs cp "$work/next.json" "$RECORD_URI" >&2 || die "gcloud storage cp to $RECORD_URI failed"
-size="$(file_size "$work/next.json")"
-crc="$(file_crc32c "$work/next.json")"
-written="$(object_size_crc "$RECORD_URI")"
-[[ "$written" == "${size}"$'\t'"${crc}" ]] ||
-    die "integrity check failed for $RECORD_URI: object has '${written:-missing}', the written file ${size}/${crc}"
-entries="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$work/next.json")"
-log "recorded $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runId"])' "$work/entry.json") in $RECORD_URI ($entries entries)"
-result_object uri str "$RECORD_URI" entries int "$entries" size int "$size" crc32c str "$crc" recordedAt str "$recorded_at"
+}
+
+case "$MODE" in
+    record)
+        require_env ENTRY_JSON
+        printf '%s' "$ENTRY_JSON" >"$work/entry.json"
+        record_py objects "$work/entry.json" >"$work/objects.tsv" || die "ENTRY_JSON is not an eval record entry (a bug in the command builder)"
+        [[ -s "$work/objects.tsv" ]] || die "ENTRY_JSON lists no artifacts (a bug in the command builder)"
+        mismatch="$(check_objects "$work/objects.tsv")"
+        [[ -z "$mismatch" ]] || die "not recording the eval run: $mismatch"
+        current=""
+        if read_record; then current="$work/current.json"; fi
+        recorded_at="$(record_py merge "$work/entry.json" "$current" "$EVAL_RUN" "$work/next.json")" ||
+            die "could not merge the entry into $RECORD_URI (see above); fix or delete that object"
+        gcs cp "$work/next.json" "$RECORD_URI" >&2 || die "gcloud storage cp to $RECORD_URI failed"
+        size="$(file_size "$work/next.json")"
+        crc="$(file_crc32c "$work/next.json")"
+        written="$(object_size_crc "$RECORD_URI")"
+        [[ "$written" == "${size}"$'\t'"${crc}" ]] ||
+            die "integrity check failed for $RECORD_URI: object has '${written:-missing}', the written file ${size}/${crc}"
+        entries="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$work/next.json")"
+        log "recorded $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runId"])' "$work/entry.json") in $RECORD_URI ($entries entries)"
+        result_object uri str "$RECORD_URI" entries int "$entries" size int "$size" crc32c str "$crc" recordedAt str "$recorded_at"
+        ;;
+    recall)
+        require_env RUN_ID
+        [[ "$RUN_ID" =~ ^${EVAL_RUN}-[0-9a-f]{12}$ ]] ||
+            die "input RUN_ID='$RUN_ID' is not a run id of eval run $EVAL_RUN (a bug in the command builder)"
+        state=absent entry=null why=""
+        if read_record; then
+            rc=0
+            record_py pick "$work/current.json" "$RUN_ID" "$work/entry.json" || rc=$?
+            if ((rc == 0)); then
+                record_py objects "$work/entry.json" >"$work/objects.tsv"
+                why="$(check_objects "$work/objects.tsv")"
+                if [[ -z "$why" ]]; then
+                    state=complete
+                    entry="$(json_file "$work/entry.json")"
+                else
+                    state=stale
+                fi
+            elif ((rc != 3)); then
+                die "could not read $RECORD_URI (see above); fix or delete that object"
+            fi
+        fi
+        case "$state" in
+            complete) log "eval run $RUN_ID is complete: recorded in $RECORD_URI and its artifacts still match" ;;
+            stale) log "eval run $RUN_ID is recorded in $RECORD_URI, but $why: it is evaluated again" ;;
+            absent) log "eval run $RUN_ID is not in $RECORD_URI: it is evaluated" ;;
+        esac
+        result_object state str "$state" entry json "$entry" reason str "$why"
+        ;;
+    *) die "input MODE='$MODE' is not record or recall (a bug in the command builder)" ;;
+esac

@@ -66,6 +66,8 @@ export class StackMocks implements pulumi.runtime.Mocks {
     writeEvalRecords = false;
     /** Manifest entries the recall step finds complete, by run id (none by default: every run is new). */
     recallEntries: Record<string, Untyped> = {};
+    /** Eval record entries the eval side's recall step finds complete, by eval run id (none by default). */
+    evalRecallEntries: Record<string, Untyped> = {};
     /** The newest manifest entry the eval side's handoff step finds, by manifest URI. */
     latestEntries: Record<string, Untyped> = {};
     /** Outputs of the train stack a StackReference reads; undefined makes the reference fail like a missing stack. */
@@ -139,6 +141,10 @@ export class StackMocks implements pulumi.runtime.Mocks {
         args: pulumi.runtime.MockResourceArgs,
     ): Promise<{ id: string; state: Record<string, Untyped> }> {
         this.resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+        if (args.inputs.create.startsWith("echo ")) {
+            // A recalled eval run's check (components/lifecycle/recordedEval.ts) only says it does not run again.
+            return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "", stderr: "" } };
+        }
         const input = crossCheckInput.parse(JSON.parse(args.inputs.environment.TPU_SFT_CROSS_CHECK));
         const result = await runCrossCheck(input);
         return {
@@ -270,6 +276,14 @@ export class StackMocks implements pulumi.runtime.Mocks {
                 );
             }
             case "evalrecord": {
+                if (env("MODE") === "recall") {
+                    const recorded = this.evalRecallEntries[env("RUN_ID")];
+                    return result(
+                        recorded
+                            ? { state: "complete", entry: recorded, reason: "" }
+                            : { state: "absent", entry: null, reason: "" },
+                    );
+                }
                 const entry = { ...JSON.parse(env("ENTRY_JSON")), recordedAt: "2026-11-29T21:00:00Z" };
                 this.evalRecordEntries.push(entry);
                 const uri = env("RECORD_URI");
