@@ -280,8 +280,13 @@ describe("supervisor loop (scripted stack)", () => {
     });
 
     it("work chip-hours count only runs that ran a job in this update", () => {
-        assert.strictEqual(workChipHoursOf(TRAINED), 16);
-        assert.strictEqual(workChipHoursOf({}), 0);
+        assert.strictEqual(workChipHoursOf(TRAINED, 16), 16);
+        assert.strictEqual(workChipHoursOf({}, 16), 0);
+        // Eval runs: their evalSeconds on the slice's chips; a recalled one evaluated nothing in this update.
+        const evaluated = {
+            evalRuns: { office: { evalSeconds: 900 }, industrial: { evalSeconds: 450, recalled: true } },
+        };
+        assert.strictEqual(workChipHoursOf(evaluated, 8), 2);
     });
 });
 

@@ -117,15 +117,21 @@ export function recordedCostOf(outputs: Record<string, unknown>): StackCost | un
     return parsed.success ? parsed.data : undefined;
 }
 
-/** Chip-hours of work in a train stack's outputs: the runs that ran a job in this update (not recalled). */
-export function workChipHoursOf(outputs: Record<string, unknown>): number {
-    const runs = outputs.runs;
-    if (typeof runs !== "object" || runs === null) return 0;
+/**
+ * Chip-hours of work in a stack's outputs: the runs that ran a job in this update (not recalled). A train run
+ * carries its `chipHours`; an eval run its `evalSeconds` on the slice's `chips`.
+ */
+export function workChipHoursOf(outputs: Record<string, unknown>, chips: number): number {
+    const ran = (runs: unknown) =>
+        typeof runs === "object" && runs !== null
+            ? (Object.values(runs) as { chipHours?: unknown; evalSeconds?: unknown; recalled?: unknown }[]).filter(
+                  (r) => r.recalled !== true,
+              )
+            : [];
     let total = 0;
-    for (const run of Object.values(runs as Record<string, unknown>)) {
-        const r = run as { chipHours?: unknown; recalled?: unknown };
-        if (typeof r.chipHours === "number" && r.recalled !== true) total += r.chipHours;
-    }
+    for (const r of ran(outputs.runs)) if (typeof r.chipHours === "number") total += r.chipHours;
+    for (const r of ran(outputs.evalRuns))
+        if (typeof r.evalSeconds === "number") total += (chips * r.evalSeconds) / 3600;
     return Math.round(total * 1e6) / 1e6;
 }
 
@@ -215,7 +221,7 @@ export async function supervise(driver: StackDriver, settings: LoopSettings): Pr
         try {
             const outputs = await driver.up(replace);
             upSecondsWithSlice += (settings.now() - started) / 1000;
-            workChipHours = Math.round((workChipHours + workChipHoursOf(outputs)) * 1e6) / 1e6;
+            workChipHours = Math.round((workChipHours + workChipHoursOf(outputs, settings.chips)) * 1e6) / 1e6;
             recorded = recordedCostOf(outputs) ?? recorded;
             log(`[${stamp()}] supervise ${settings.stack}: the stack is up`);
             if (!reclaimPending(outputs)) {
