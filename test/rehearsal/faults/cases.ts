@@ -960,6 +960,57 @@ const reclaimAfterHandoff: FaultCase = {
     },
 };
 
+const evalRecallOnNewSlice: FaultCase = {
+    name: "a new eval slice after every eval run is recorded (tpu.reclaim keep), supervised",
+    async inject(ctx) {
+        // The case before evaluated both runs from the manifests and reclaimed the eval slice; keeping the slice
+        // declares it again, on fresh hosts, with the same eval run ids.
+        const kept = clone(ctx.world.evalConfig) as Record<string, Json>;
+        delete kept["tpu-sft:eval"].trainStack;
+        kept["tpu-sft:tpu"] = { ...kept["tpu-sft:tpu"], reclaim: "keep" };
+        writeConfig(ctx.world.files.eval, kept);
+    },
+    async expect(ctx) {
+        const before = ctx.memo.evalOutputs as Json | undefined;
+        const supervised = await ctx.supervise("eval");
+        const text = supervised.stdout + supervised.stderr;
+        const state = (await ctx.hostsSh("slice-state", ctx.world.hostsDir, "eval")).stdout.trim();
+        const outputs = supervised.code === 0 ? ((await ctx.evalOutputs()) as Json) : undefined;
+        const runs = Object.keys(outputs?.evalRuns ?? {}).sort();
+        // Every eval step of every run says it does not run again; no eval job starts on the fresh host.
+        const recalledSteps = runs.map(
+            (run) =>
+                new Set(
+                    [
+                        ...text.matchAll(
+                            new RegExp(`([a-z-]+): eval run ${run}-[0-9a-f]{12} is complete \\(recorded`, "g"),
+                        ),
+                    ].map((m) => m[1]),
+                ).size,
+        );
+        const evalRunsDir = path.join(ctx.world.hostRoot("eval-w0"), "tpu-sft-runs");
+        const jobsStarted = fs.existsSync(evalRunsDir) ? fs.readdirSync(evalRunsDir).length : 0;
+        const same = runs.every(
+            (run) => JSON.stringify(outputs?.evalRuns?.[run]?.hr) === JSON.stringify(before?.evalRuns?.[run]?.hr),
+        );
+        return [
+            {
+                name: "eval runs recalled on a new slice",
+                expected:
+                    "the slice is created again and bootstrapped; each run's recall finds its record, its eval steps only say so, no eval job starts, and the outputs are the recorded ones",
+                ok:
+                    supervised.code === 0 &&
+                    state === "READY" &&
+                    runs.length === 2 &&
+                    recalledSteps.every((n) => n >= 7) &&
+                    jobsStarted === 0 &&
+                    same,
+                observed: `supervise exit ${supervised.code} after ${supervised.seconds.toFixed(0)} s; eval slice ${state}; recalled steps per run ${JSON.stringify(Object.fromEntries(runs.map((r, i) => [r, recalledSteps[i]])))}; eval jobs on the fresh host ${jobsStarted}; HR as recorded ${same}${supervised.code === 0 ? "" : `; ${errorLines(text)}`}`,
+            },
+        ];
+    },
+};
+
 const destroyWithHostGone: FaultCase = {
     name: "destroy while a host is gone",
     async inject(ctx) {
@@ -1040,6 +1091,7 @@ export const FAULT_CASES: readonly FaultCase[] = [
     supervisedZoneFallback,
     supervisorGivesUp,
     reclaimAfterHandoff,
+    evalRecallOnNewSlice,
     secretsAtRest,
 ];
 
