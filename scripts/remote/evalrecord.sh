@@ -82,12 +82,8 @@ case "$MODE" in
         if read_record; then current="$work/current.json"; fi
         recorded_at="$(record_py merge "$work/entry.json" "$current" "$EVAL_RUN" "$work/next.json")" ||
             die "could not merge the entry into $RECORD_URI (see above); fix or delete that object"
-        gcs cp "$work/next.json" "$RECORD_URI" >&2 || die "gcloud storage cp to $RECORD_URI failed"
-        size="$(file_size "$work/next.json")"
-        crc="$(file_crc32c "$work/next.json")"
-        written="$(object_size_crc "$RECORD_URI")"
-        [[ "$written" == "${size}"$'\t'"${crc}" ]] ||
-            die "integrity check failed for $RECORD_URI: object has '${written:-missing}', the written file ${size}/${crc}"
+        verified="$(put_verified "$work/next.json" "$RECORD_URI")"
+        size="${verified%%$'\t'*}" crc="${verified#*$'\t'}"
         entries="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$work/next.json")"
         log "recorded $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runId"])' "$work/entry.json") in $RECORD_URI ($entries entries)"
         result_object uri str "$RECORD_URI" entries int "$entries" size int "$size" crc32c str "$crc" recordedAt str "$recorded_at"
@@ -96,29 +92,13 @@ case "$MODE" in
         require_env RUN_ID
         [[ "$RUN_ID" =~ ^${EVAL_RUN}-[0-9a-f]{12}$ ]] ||
             die "input RUN_ID='$RUN_ID' is not a run id of eval run $EVAL_RUN (a bug in the command builder)"
-        state=absent entry=null why=""
-        if read_record; then
-            rc=0
-            record_py pick "$work/current.json" "$RUN_ID" "$work/entry.json" || rc=$?
-            if ((rc == 0)); then
-                record_py objects "$work/entry.json" >"$work/objects.tsv"
-                why="$(check_objects "$work/objects.tsv")"
-                if [[ -z "$why" ]]; then
-                    state=complete
-                    entry="$(json_file "$work/entry.json")"
-                else
-                    state=stale
-                fi
-            elif ((rc != 3)); then
-                die "could not read $RECORD_URI (see above); fix or delete that object"
-            fi
-        fi
-        case "$state" in
+        recall_entry record_py "$RECORD_URI" "$RUN_ID" "$work"
+        case "$RECALL_STATE" in
             complete) log "eval run $RUN_ID is complete: recorded in $RECORD_URI and its artifacts still match" ;;
-            stale) log "eval run $RUN_ID is recorded in $RECORD_URI, but $why: it is evaluated again" ;;
+            stale) log "eval run $RUN_ID is recorded in $RECORD_URI, but $RECALL_WHY: it is evaluated again" ;;
             absent) log "eval run $RUN_ID is not in $RECORD_URI: it is evaluated" ;;
         esac
-        result_object state str "$state" entry json "$entry" reason str "$why"
+        result_object state str "$RECALL_STATE" entry json "$RECALL_ENTRY" reason str "$RECALL_WHY"
         ;;
     *) die "input MODE='$MODE' is not record or recall (a bug in the command builder)" ;;
 esac

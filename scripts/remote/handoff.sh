@@ -83,41 +83,21 @@ case "$MODE" in
         if read_manifest; then current="$work/current.json"; fi
         manifest_py merge "$work/entry.json" "$current" "$work/next.json" ||
             die "could not merge the entry into $HANDOFF_URI (its content is shown above); fix or delete that object"
-        gcs cp "$work/next.json" "$HANDOFF_URI" >&2 || die "gcloud storage cp to $HANDOFF_URI failed"
-        size="$(file_size "$work/next.json")"
-        crc="$(file_crc32c "$work/next.json")"
-        written="$(object_size_crc "$HANDOFF_URI")"
-        [[ "$written" == "${size}"$'\t'"${crc}" ]] ||
-            die "integrity check failed for $HANDOFF_URI: object has '${written:-missing}', the written file ${size}/${crc}"
+        verified="$(put_verified "$work/next.json" "$HANDOFF_URI")"
+        size="${verified%%$'\t'*}" crc="${verified#*$'\t'}"
         entries="$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' "$work/next.json")"
         log "recorded $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["runId"])' "$work/entry.json") in $HANDOFF_URI ($entries entries)"
         result_object uri str "$HANDOFF_URI" entries int "$entries" size int "$size" crc32c str "$crc"
         ;;
     recall)
         require_env RUN_ID
-        state=absent entry=null why=""
-        if read_manifest; then
-            rc=0
-            manifest_py pick "$work/current.json" "$RUN_ID" "$work/entry.json" || rc=$?
-            if ((rc == 0)); then
-                manifest_py objects "$work/entry.json" >"$work/objects.tsv"
-                why="$(check_objects "$work/objects.tsv")"
-                if [[ -z "$why" ]]; then
-                    state=complete
-                    entry="$(json_file "$work/entry.json")"
-                else
-                    state=stale
-                fi
-            elif ((rc != 3)); then
-                die "could not read $HANDOFF_URI (see above); fix or delete that object"
-            fi
-        fi
-        case "$state" in
+        recall_entry manifest_py "$HANDOFF_URI" "$RUN_ID" "$work"
+        case "$RECALL_STATE" in
             complete) log "run $RUN_ID is complete: recorded in $HANDOFF_URI and its checkpoints still match" ;;
-            stale) log "run $RUN_ID is recorded in $HANDOFF_URI, but $why: it runs again" ;;
+            stale) log "run $RUN_ID is recorded in $HANDOFF_URI, but $RECALL_WHY: it runs again" ;;
             absent) log "run $RUN_ID is not in $HANDOFF_URI: it runs" ;;
         esac
-        result_object state str "$state" entry json "$entry" reason str "$why"
+        result_object state str "$RECALL_STATE" entry json "$RECALL_ENTRY" reason str "$RECALL_WHY"
         ;;
     latest)
         require_env KIND

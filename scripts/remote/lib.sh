@@ -173,6 +173,42 @@ check_objects() {
     done <"$1"
 }
 
+# put_verified FILE URI: copies a small document to URI and checks the object's size and crc32c against the
+# file's; prints "<size>\t<crc32c>". Call it as `x="$(put_verified …)"`: a failure ends the calling script (set -e).
+put_verified() {
+    local doc="$1" uri="$2" size crc written
+    gcs cp "$doc" "$uri" >&2 || die "gcloud storage cp to $uri failed"
+    size="$(file_size "$doc")"
+    crc="$(file_crc32c "$doc")"
+    written="$(object_size_crc "$uri")"
+    [[ "$written" == "${size}"$'\t'"${crc}" ]] ||
+        die "integrity check failed for $uri: object has '${written:-missing}', the written file ${size}/${crc}"
+    printf '%s\t%s\n' "$size" "$crc"
+}
+
+# recall_entry TOOL URI RUN_ID WORK: is RUN_ID recorded in the document at URI (a handoff manifest or an eval
+# record), and do the objects of its entry still match? TOOL is the document's Python tool, whose `pick` writes the
+# entry (exit 3: none) and whose `objects` lists its objects for check_objects. Sets RECALL_STATE (complete, absent
+# or stale), RECALL_ENTRY (the entry's JSON when complete, else null) and RECALL_WHY (what no longer matches).
+# shellcheck disable=SC2034 # the RECALL_* variables are read by the script that calls it
+recall_entry() {
+    local tool="$1" uri="$2" run_id="$3" work="$4" rc=0
+    RECALL_STATE=absent RECALL_ENTRY=null RECALL_WHY=""
+    [[ -n "$(object_size_crc "$uri")" ]] || return 0
+    gcs cat "$uri" >"$work/current.json" || die "could not read $uri"
+    "$tool" pick "$work/current.json" "$run_id" "$work/entry.json" || rc=$?
+    ((rc != 3)) || return 0
+    ((rc == 0)) || die "could not read $uri (see above); fix or delete that object"
+    "$tool" objects "$work/entry.json" >"$work/objects.tsv"
+    RECALL_WHY="$(check_objects "$work/objects.tsv")"
+    if [[ -z "$RECALL_WHY" ]]; then
+        RECALL_STATE=complete
+        RECALL_ENTRY="$(json_file "$work/entry.json")"
+    else
+        RECALL_STATE=stale
+    fi
+}
+
 # crc32c of a local file, base64 as GCS reports it.
 file_crc32c() {
     gcs hash "$1" --skip-md5 --format='value(crc32c_hash)' | head -n 1
