@@ -19,6 +19,8 @@ import { EvalRuns, parseEvalOutputs, readStackOutputs, ReportInputError, Runner 
 import { loadObserved, ObservedFigures, parseObserved } from "../scripts/report/reference";
 import { escapeXml, niceAxis, renderSvg } from "../scripts/report/svg";
 import { formatDelta, formatJsonReport, formatPlainReport, formatTable } from "../scripts/report/table";
+import { sliceHold } from "../components/lifecycle/sliceHold";
+import { stackCost } from "../components/lifecycle/stackCost";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const CLI = path.join(REPO_ROOT, "scripts", "report.ts");
@@ -544,6 +546,27 @@ describe("report: HR@K / NDCG@K against the SOP", function () {
             assertBadInput(runCli([]), "missing --stack", "usage: report --stack <stack>");
             assertBadInput(runCli(["--stack", "eval", "--bogus"]), 'unexpected argument "--bogus"');
             assertBadInput(runCli(["--stack"]), "--stack needs a value");
+            assertBadInput(runCli(["--stack", "eval", "--train-stack"]), "--train-stack needs a value");
+        });
+
+        it("CLI: --train-outputs adds the train stack's cost line; a train stack without a cost output is exit 2", () => {
+            const trainCost = stackCost(16, "spot", { onDemandPerChipHour: 2.7 }, [
+                { chipHours: 16, slice: sliceHold({ chips: 16, upSince: 0, startedAt: 900, finishedAt: 4500 }) },
+            ]);
+            const evalFile = outputsFile(fixtureJson());
+            const ok = runCli(["--outputs", evalFile, "--train-outputs", outputsFile({ cost: trainCost })]);
+            assert.strictEqual(ok.status, 0, ok.stderr);
+            assert.match(
+                ok.stdout,
+                /\n\ntrain stack cost on 16 chips: 16 chip-hours of work; the runs held the slice 20 chip-hours, 4 of them idle; no spot price set \(tpu\.prices\), no estimate\./,
+            );
+            const json = runCli(["--outputs", evalFile, "--train-outputs", outputsFile({ cost: trainCost }), "--json"]);
+            assert.deepStrictEqual(JSON.parse(json.stdout).trainCost, trainCost);
+            const bare = outputsFile({ runs: {} });
+            assertBadInput(
+                runCli(["--outputs", evalFile, "--train-outputs", bare]),
+                `${bare}: the outputs have no cost output`,
+            );
         });
     });
 
