@@ -3,10 +3,7 @@
 // reached by the real gcloud; then read back at program time as the eval stack reads it (@google-cloud/storage),
 // so the writer and the reader are checked against each other.
 import * as assert from "assert";
-import { execFileSync, spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
 import * as path from "path";
 import { CheckpointRef } from "../components/checkpointRef";
 import { EvalRunConfig } from "../components/config/schema";
@@ -21,9 +18,7 @@ import {
     evalRecordResult,
 } from "../components/steps/evalrecord";
 import { parseStepResult } from "../components/steps/stepResult";
-import { stepShipment } from "../components/steps/stepScript";
-import { createBucket, Emulator, startEmulator } from "./rehearsal/emulator";
-import { REPO_ROOT } from "./helpers/trainConfig";
+import { useStepBucket } from "./helpers/stepBucket";
 
 const BUCKET = "evalrecord-test-bucket";
 const URI = evalRecordUri(BUCKET, "sft", "office");
@@ -42,57 +37,9 @@ const CHECKPOINT: CheckpointRef = {
     crc32c: "IcOvzQ==",
 };
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
-}
-
 describe("evalrecord step against a GCS emulator (real bash, real gcloud), read back as the program reads it", function () {
     this.timeout(120000);
-    let work: string;
-    let emulator: Emulator;
-    let storageEnv: Record<string, string>;
-    const home = () => path.join(work, "w0");
-    const gcloudEnv = () => ({ ...process.env, ...storageEnv, CLOUDSDK_CONFIG: path.join(work, "gcloud") });
-
-    function run(command: string) {
-        return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-            const child = spawn("sh", ["-c", command], {
-                env: { PATH: process.env.PATH, HOME: home(), CLOUDSDK_CONFIG: path.join(work, "gcloud") },
-                cwd: home(),
-            });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (d) => (stdout += d));
-            child.stderr.on("data", (d) => (stderr += d));
-            child.on("close", (code) => resolve({ code, stdout, stderr }));
-        });
-    }
-
-    /** Puts `content` at gs://BUCKET/`name` with gcloud; returns its {uri, size, crc32c} as GCS reports them. */
-    function putObject(name: string, content: string): CheckpointRef {
-        const file = path.join(work, "upload.tmp");
-        fs.writeFileSync(file, content);
-        const uri = `gs://${BUCKET}/${name}`;
-        execFileSync("gcloud", ["storage", "cp", file, uri], { env: gcloudEnv(), stdio: "ignore" });
-        const [size, crc32c] = execFileSync(
-            "gcloud",
-            ["storage", "objects", "describe", uri, "--format=value(size,crc32c_hash)"],
-            { env: gcloudEnv(), encoding: "utf8" },
-        )
-            .trim()
-            .split("\t");
-        return { uri, size: Number(size), crc32c };
-    }
-
-    const readObject = (uri: string) =>
-        execFileSync("gcloud", ["storage", "cat", uri], { env: gcloudEnv(), encoding: "utf8" });
+    const { storageEnv, home, endpoint, run, putObject, readObject } = useStepBucket(BUCKET, "evalrecord");
 
     const idOf = (cp: CheckpointRef) => evalRunId(RUN, { slice: "x" }, "disabled", cp);
     const ID = idOf(CHECKPOINT);
@@ -118,48 +65,15 @@ describe("evalrecord step against a GCS emulator (real bash, real gcloud), read 
         objects,
     });
 
-    before(async function () {
-        let bin: string;
-        try {
-            // Only a toolchain already built (npm test builds it first); building it here would take minutes.
-            bin = execFileSync("bash", [path.join(REPO_ROOT, "test/toolchain/build.sh"), "--installed"], {
-                encoding: "utf8",
-                stdio: ["ignore", "pipe", "ignore"],
-            })
-                .trim()
-                .split("\n")
-                .pop()!;
-        } catch {
-            this.skip();
-        }
-        if (!fs.existsSync(path.join(bin, "fake-gcs-server"))) this.skip();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "evalrecord-step-"));
-        emulator = await startEmulator(bin, "127.0.0.1", await freePort(), path.join(work, "gcs"));
-        await createBucket(emulator.endpoint, BUCKET);
-        storageEnv = {
-            CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${emulator.endpoint}/`,
-            CLOUDSDK_AUTH_DISABLE_CREDENTIALS: "True",
-            CLOUDSDK_CORE_PROJECT: "rehearsal",
-            CLOUDSDK_STORAGE_PARALLEL_COMPOSITE_UPLOAD_ENABLED: "False",
-            CLOUDSDK_STORAGE_SLICED_OBJECT_DOWNLOAD_THRESHOLD: "0",
-        };
-        for (const file of stepShipment("evalrecord").files) {
-            fs.mkdirSync(path.dirname(path.join(home(), file.remote)), { recursive: true });
-            fs.copyFileSync(file.local, path.join(home(), file.remote));
-        }
+    before(() => {
         objects = {
             "eval_predictions.json": putObject("sft/eval/office/eval_predictions.json", "[]"),
             "eval.log": putObject("sft/eval/office/eval.log", "log"),
         };
     });
 
-    after(async () => {
-        await emulator?.stop();
-        if (work) fs.rmSync(work, { recursive: true, force: true });
-    });
-
     async function status() {
-        const { stat, text } = await bucketObjects({ apiEndpoint: emulator.endpoint, projectId: "rehearsal" });
+        const { stat, text } = await bucketObjects({ apiEndpoint: endpoint(), projectId: "rehearsal" });
         return evalRecordStatus({ run: RUN, source: CHECKPOINT, recordUri: URI, idOf }, stat, text);
     }
 

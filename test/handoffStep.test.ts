@@ -2,11 +2,6 @@
 // sends, against a worker-like home and a real GCS-compatible server (the rehearsal's fake-gcs-server, from the
 // cached toolchain build) reached by the real gcloud through the same storage settings the local target uses.
 import * as assert from "assert";
-import { execFileSync, spawn } from "child_process";
-import * as fs from "fs";
-import * as net from "net";
-import * as os from "os";
-import * as path from "path";
 import { latestEntry, MANIFEST_FILE, ManifestEntryInput, parseManifest } from "../components/lifecycle/manifest";
 import {
     handoffLatestCommand,
@@ -18,65 +13,14 @@ import {
 } from "../components/steps/handoff";
 import { parseStepResult } from "../components/steps/stepResult";
 import { stepShipment } from "../components/steps/stepScript";
-import { createBucket, Emulator, startEmulator } from "./rehearsal/emulator";
-import { REPO_ROOT } from "./helpers/trainConfig";
+import { useStepBucket } from "./helpers/stepBucket";
 
 const BUCKET = "handoff-test-bucket";
 const URI = `gs://${BUCKET}/sft/office/${MANIFEST_FILE}`;
 
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
-}
-
 describe("handoff step on a worker-like home against a GCS emulator (real bash, real gcloud)", function () {
     this.timeout(120000);
-    let work: string;
-    let emulator: Emulator;
-    let storageEnv: Record<string, string>;
-    const home = () => path.join(work, "w0");
-
-    function run(command: string) {
-        return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-            const child = spawn("sh", ["-c", command], {
-                env: { PATH: process.env.PATH, HOME: home(), CLOUDSDK_CONFIG: path.join(work, "gcloud") },
-                cwd: home(),
-            });
-            let stdout = "";
-            let stderr = "";
-            child.stdout.on("data", (d) => (stdout += d));
-            child.stderr.on("data", (d) => (stderr += d));
-            child.on("close", (code) => resolve({ code, stdout, stderr }));
-        });
-    }
-
-    /** Puts `content` at gs://BUCKET/`name` with gcloud; returns its {uri, size, crc32c} as GCS reports them. */
-    function putObject(name: string, content: string) {
-        const file = path.join(work, "upload.tmp");
-        fs.writeFileSync(file, content);
-        const env = { ...process.env, ...storageEnv, CLOUDSDK_CONFIG: path.join(work, "gcloud") };
-        const uri = `gs://${BUCKET}/${name}`;
-        execFileSync("gcloud", ["storage", "cp", file, uri], { env, stdio: "ignore" });
-        const [size, crc32c] = execFileSync(
-            "gcloud",
-            ["storage", "objects", "describe", uri, "--format=value(size,crc32c_hash)"],
-            { env, encoding: "utf8" },
-        )
-            .trim()
-            .split("\t");
-        return { uri, size: Number(size), crc32c };
-    }
-
-    function readObject(uri: string): string {
-        const env = { ...process.env, ...storageEnv, CLOUDSDK_CONFIG: path.join(work, "gcloud") };
-        return execFileSync("gcloud", ["storage", "cat", uri], { env, encoding: "utf8" });
-    }
+    const { storageEnv, run, putObject, readObject } = useStepBucket(BUCKET, "handoff");
 
     const entryFor = (runId: string, best: { uri: string; size: number; crc32c: string }): ManifestEntryInput => ({
         run: "office",
@@ -91,42 +35,6 @@ describe("handoff step on a worker-like home against a GCS emulator (real bash, 
         startedAt: 1000,
         finishedAt: 4600,
         chipHours: 16,
-    });
-
-    before(async function () {
-        let bin: string;
-        try {
-            // Only a toolchain already built (npm test builds it first); building it here would take minutes.
-            bin = execFileSync("bash", [path.join(REPO_ROOT, "test/toolchain/build.sh"), "--installed"], {
-                encoding: "utf8",
-                stdio: ["ignore", "pipe", "ignore"],
-            })
-                .trim()
-                .split("\n")
-                .pop()!;
-        } catch {
-            this.skip();
-        }
-        if (!fs.existsSync(path.join(bin, "fake-gcs-server"))) this.skip();
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "handoff-step-"));
-        emulator = await startEmulator(bin, "127.0.0.1", await freePort(), path.join(work, "gcs"));
-        await createBucket(emulator.endpoint, BUCKET);
-        storageEnv = {
-            CLOUDSDK_API_ENDPOINT_OVERRIDES_STORAGE: `${emulator.endpoint}/`,
-            CLOUDSDK_AUTH_DISABLE_CREDENTIALS: "True",
-            CLOUDSDK_CORE_PROJECT: "rehearsal",
-            CLOUDSDK_STORAGE_PARALLEL_COMPOSITE_UPLOAD_ENABLED: "False",
-            CLOUDSDK_STORAGE_SLICED_OBJECT_DOWNLOAD_THRESHOLD: "0",
-        };
-        for (const file of stepShipment("handoff").files) {
-            fs.mkdirSync(path.dirname(path.join(home(), file.remote)), { recursive: true });
-            fs.copyFileSync(file.local, path.join(home(), file.remote));
-        }
-    });
-
-    after(async () => {
-        await emulator?.stop();
-        if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
     it("builds commands that quote the entry and refuse a URI outside <bucket>/<prefix>/<run>/handoff.json", () => {

@@ -18,6 +18,7 @@ import { parseStepResult } from "../components/steps/stepResult";
 import { STEP_NAMES, stepBundle, stepShipment } from "../components/steps/stepScript";
 import { waitCommand, waitResult } from "../components/steps/wait";
 import { REPO_ROOT } from "./helpers/trainConfig";
+import { freePort, StepRun } from "./helpers/stepBucket";
 
 const WORKERS = 4;
 const OFFICE_CONFIG =
@@ -27,23 +28,6 @@ const WANDB_CANARY = "canary0wandb0key0123456789abcdef01234567";
 const FAKE_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeHostKeyOfThisMachine000000000000000";
 const HOST = execFileSync("hostname", ["-s"], { encoding: "utf8" }).trim();
 const LIBTPU_LOCK = "/tmp/libtpu_lockfile";
-
-interface StepRun {
-    readonly code: number | null;
-    readonly stdout: string;
-    readonly stderr: string;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const server = net.createServer();
-        server.listen(0, "127.0.0.1", () => {
-            const port = (server.address() as net.AddressInfo).port;
-            server.close(() => resolve(port));
-        });
-        server.on("error", reject);
-    });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

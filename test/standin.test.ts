@@ -16,9 +16,9 @@ import { strict as assert } from "node:assert";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { freePort } from "./helpers/stepBucket";
 
 const STANDIN_DIR = path.join(__dirname, "fixtures", "standin");
 const MAKE_REPOS = path.join(STANDIN_DIR, "make-repos.sh");
@@ -129,14 +129,6 @@ function makeRepos(dest: string): Repos {
     const lines = out.trim().split("\n");
     assert.equal(lines.length, 1, `make-repos.sh must print exactly one line, got:\n${out}`);
     return JSON.parse(lines[0]) as Repos;
-}
-
-async function freePort(): Promise<number> {
-    const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as net.AddressInfo).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
 }
 
 /** Environment without anything the stand-in reads, so the caller's shell cannot leak in. */
