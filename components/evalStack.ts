@@ -18,6 +18,7 @@ import {
     provisionProjectServices,
     provisionReclaimedSlice,
     provisionSlice,
+    bucketReaderFor,
     sliceIdentity,
     sliceOutputs,
     storageEnvFor,
@@ -98,10 +99,7 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                 timing: evalConfig,
                 requireZeroInvalid: evalConfig.requireZeroInvalid,
                 storageEnv: storageEnvFor(config),
-                bucketReader: {
-                    apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
-                    projectId: config.gcpProject,
-                },
+                bucketReader: bucketReaderFor(config),
                 commits,
                 hold: {
                     chips: config.shape.chips,

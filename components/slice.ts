@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
 import { BucketAccess } from "./bucketAccess";
 import { StackConfig } from "./config/loadConfig";
+import { BucketReaderOptions } from "./metrics/bucketReader";
 import { StackSecrets } from "./config/readStackConfig";
 import { BucketGrant } from "./gcp/bucketGrants";
 import { REQUIRED_SERVICES, serviceAccountPlan, sliceNetworkTag, sshFirewallName } from "./gcp/readiness";
@@ -284,6 +285,14 @@ export function storageEnvFor(config: StackConfig): StorageEnv {
         CLOUDSDK_CORE_PROJECT: config.gcpProject,
         CLOUDSDK_STORAGE_PARALLEL_COMPOSITE_UPLOAD_ENABLED: "False",
         CLOUDSDK_STORAGE_SLICED_OBJECT_DOWNLOAD_THRESHOLD: "0",
+    };
+}
+
+/** How this program reads the bucket at program time: the real API on GCP, the emulator on the local target. */
+export function bucketReaderFor(config: StackConfig): BucketReaderOptions {
+    return {
+        apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
+        projectId: config.gcpProject,
     };
 }
 

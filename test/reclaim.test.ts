@@ -1,6 +1,12 @@
 // The pure parts of tpu.reclaim: a run's status from its manifest and objects, and the plan from the statuses.
 import * as assert from "assert";
-import { handoffStatus, HandoffLookup, ObjectStat, ObjectText } from "../components/lifecycle/handoffStatus";
+import {
+    handoffStatus,
+    HandoffLookup,
+    ObjectStat,
+    ObjectText,
+    runStatuses,
+} from "../components/lifecycle/handoffStatus";
 import { lifecycleOutput, reclaimPlan } from "../components/lifecycle/reclaim";
 
 const URI = "gs://b/p/office/handoff.json";
@@ -96,5 +102,30 @@ describe("reclaimPlan and the lifecycle output", () => {
             [lifecycleOutput("after-handoff", gone).slice, lifecycleOutput("after-handoff", gone).reclaimPending],
             ["reclaimed", false],
         );
+    });
+});
+
+describe("runStatuses: each run's status, or why the bucket could not be read", () => {
+    // No request reaches this endpoint: the statuses below come from statusOf alone, or nothing is read at all.
+    const reader = { apiEndpoint: "http://127.0.0.1:9", projectId: "p" };
+    const runs = [{ name: "office" }, { name: "industrial" }];
+
+    it("keyed by run name, as statusOf gives them", async () => {
+        const statuses = await runStatuses(reader, runs, async (run) => `${run.name} looked up`);
+        assert.deepStrictEqual(statuses, { office: "office looked up", industrial: "industrial looked up" });
+    });
+
+    it("reads nothing without a reader (the stack keeps its slice)", async () => {
+        let asked = 0;
+        assert.deepStrictEqual(await runStatuses(undefined, runs, async () => asked++), {});
+        assert.strictEqual(asked, 0);
+    });
+
+    it("a failed read is the first line of its error, so the plan keeps the slice and says why", async () => {
+        const statuses = await runStatuses(reader, runs, async () => {
+            throw new Error("connect ECONNREFUSED 127.0.0.1:9\n    at TCPConnectWrap");
+        });
+        assert.deepStrictEqual(statuses, { error: "connect ECONNREFUSED 127.0.0.1:9" });
+        assert.match(reclaimPlan("after-handoff", statuses).reason, /could not be read \(connect ECONNREFUSED/);
     });
 });

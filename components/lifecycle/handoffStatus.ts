@@ -48,6 +48,26 @@ export async function handoffStatus(lookup: HandoffLookup, stat: ObjectStat, tex
     return { state: "complete", entry, reason: `${lookup.runId} recorded ${entry.recordedAt}, checkpoints verified` };
 }
 
+/**
+ * Each run's status in the bucket behind `reader` (statusOf looks one up), or the first line of the error that kept
+ * them from being read; nothing is read when `reader` is undefined (a stack that keeps its slice needs no status).
+ */
+export async function runStatuses<R extends { readonly name: string }, S>(
+    reader: BucketReaderOptions | undefined,
+    runs: readonly R[],
+    statusOf: (run: R, stat: ObjectStat, text: ObjectText) => Promise<S>,
+): Promise<Readonly<Record<string, S>> | { readonly error: string }> {
+    if (reader === undefined) return {};
+    try {
+        const { stat, text } = await bucketObjects(reader);
+        const statuses: Record<string, S> = {};
+        for (const run of runs) statuses[run.name] = await statusOf(run, stat, text);
+        return statuses;
+    } catch (err) {
+        return { error: (err as Error).message.split("\n")[0] };
+    }
+}
+
 /** `stat` and `text` on a real bucket (or the emulator). */
 export async function bucketObjects(options: BucketReaderOptions): Promise<{ stat: ObjectStat; text: ObjectText }> {
     const { Storage } = (await import("@google-cloud/storage")) as { Storage: typeof StorageClient };

@@ -9,10 +9,10 @@ import { CheckpointRef } from "../checkpointRef";
 import { EvalStackConfig } from "../config/loadConfig";
 import { EvalRunConfig } from "../config/schema";
 import { evalRunId } from "../evalRun";
-import { provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
+import { bucketReaderFor, provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
 import { EvalRecordEntry, evalRecordUri, parseEvalRecord } from "./evalRecord";
 import { recordedEvalOutputs } from "./recordedEval";
-import { bucketObjects, ObjectStat, ObjectText } from "./handoffStatus";
+import { ObjectStat, ObjectText, runStatuses } from "./handoffStatus";
 import { latestEntry, parseManifest } from "./manifest";
 import { lifecycleOutput, LifecycleOutput, ReclaimPlan, ReclaimPolicy, recordedEntries } from "./reclaim";
 import { stackCost } from "./stackCost";
@@ -96,20 +96,16 @@ export async function evalRecordStatus(
 }
 
 /** Each eval run's status in the bucket; nothing is read when the stack keeps its slice. A read error is returned. */
-export async function evalRunStatuses(
+export function evalRunStatuses(
     config: EvalStackConfig,
     identity: Readonly<Record<string, unknown>>,
     sources: Readonly<Record<string, EvalCheckpointSource>>,
 ): Promise<EvalRunStatuses> {
-    if (config.tpu.reclaim === "keep") return {};
-    try {
-        const { stat, text } = await bucketObjects({
-            apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
-            projectId: config.gcpProject,
-        });
-        const statuses: Record<string, EvalRecordStatus> = {};
-        for (const run of config.eval.runs) {
-            statuses[run.name] = await evalRecordStatus(
+    return runStatuses(
+        config.tpu.reclaim === "keep" ? undefined : bucketReaderFor(config),
+        config.eval.runs,
+        (run, stat, text) =>
+            evalRecordStatus(
                 {
                     run,
                     source: sources[run.name],
@@ -118,12 +114,8 @@ export async function evalRunStatuses(
                 },
                 stat,
                 text,
-            );
-        }
-        return statuses;
-    } catch (err) {
-        return { error: (err as Error).message.split("\n")[0] };
-    }
+            ),
+    );
 }
 
 /**

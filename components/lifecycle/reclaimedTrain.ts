@@ -6,8 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CheckpointRef, gcsUri } from "../checkpointRef";
 import { TrainStackConfig } from "../config/loadConfig";
 import { runId } from "../runIdentity";
-import { provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
-import { bucketObjects, HandoffStatus, handoffStatus } from "./handoffStatus";
+import { bucketReaderFor, provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
+import { HandoffStatus, handoffStatus, runStatuses } from "./handoffStatus";
 import { MANIFEST_FILE, ManifestEntry } from "./manifest";
 import { lifecycleOutput, ReclaimPlan, recordedEntries } from "./reclaim";
 import { stackCost } from "./stackCost";
@@ -15,19 +15,15 @@ import { stackCost } from "./stackCost";
 export type RunStatuses = Readonly<Record<string, HandoffStatus>> | { readonly error: string };
 
 /** Each train run's status in the bucket; nothing is read when the stack keeps its slice. */
-export async function trainRunStatuses(
+export function trainRunStatuses(
     config: TrainStackConfig,
     identity: Readonly<Record<string, unknown>>,
 ): Promise<RunStatuses> {
-    if (config.tpu.reclaim === "keep") return {};
-    try {
-        const { stat, text } = await bucketObjects({
-            apiEndpoint: config.target === "local" ? config.local.storageEndpoint : undefined,
-            projectId: config.gcpProject,
-        });
-        const statuses: Record<string, HandoffStatus> = {};
-        for (const run of config.train.runs) {
-            statuses[run.name] = await handoffStatus(
+    return runStatuses(
+        config.tpu.reclaim === "keep" ? undefined : bucketReaderFor(config),
+        config.train.runs,
+        (run, stat, text) =>
+            handoffStatus(
                 {
                     run: run.name,
                     runId: runId(run, identity),
@@ -36,12 +32,8 @@ export async function trainRunStatuses(
                 },
                 stat,
                 text,
-            );
-        }
-        return statuses;
-    } catch (err) {
-        return { error: (err as Error).message.split("\n")[0] };
-    }
+            ),
+    );
 }
 
 /** A run's outputs from its manifest entry (as the recorded steps of a live update report them). */
