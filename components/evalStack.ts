@@ -11,7 +11,7 @@ import { CheckpointRef, gcsUri } from "./checkpointRef";
 import { CheckpointCatalog, matchEvalCheckpoints, readTrainStackCheckpoints } from "./evalCheckpoints";
 import { MANIFEST_FILE } from "./lifecycle/manifest";
 import { EvalRun } from "./evalRun";
-import { stackCost } from "./lifecycle/stackCost";
+import { evalRunCost, stackCost } from "./lifecycle/stackCost";
 import { bucketOfUri } from "./gcp/readiness";
 import { evalBucketGrants } from "./gcp/bucketGrants";
 import {
@@ -126,7 +126,7 @@ export async function evalStack(config: EvalStackConfig, secrets: StackSecrets) 
                 config.shape.chips,
                 config.tpu.provisioning,
                 config.tpu.prices,
-                outputs.map((o) => ({ chipHours: (config.shape.chips * o.evalSeconds) / 3600, slice: o.slice })),
+                outputs.map((o) => evalRunCost(config.shape.chips, o)),
             ),
         ),
         lifecycle: pulumi

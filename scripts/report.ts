@@ -17,7 +17,7 @@ import {
     loadOutputsFile,
     parseStackCost,
     readOutputsFile,
-    readStackOutputJson,
+    readStackCost,
     readStackOutputs,
     ReportInputError,
 } from "./report/outputs";
@@ -92,7 +92,7 @@ function main(): void {
             options.trainOutputs !== undefined
                 ? parseStackCost(readOutputsFile(options.trainOutputs), options.trainOutputs)
                 : options.trainStack !== undefined
-                  ? (({ value, command }) => parseStackCost(value, command))(readStackOutputJson(options.trainStack))
+                  ? readStackCost(options.trainStack)
                   : undefined;
         const observed = loadObserved();
         const report = buildReport(runs, observed);

@@ -15,7 +15,7 @@ import { recordedEvalOutputs } from "./recordedEval";
 import { ObjectStat, ObjectText, runStatuses } from "./handoffStatus";
 import { latestEntry, parseManifest } from "./manifest";
 import { lifecycleOutput, LifecycleOutput, ReclaimPlan, ReclaimPolicy, recordedEntries } from "./reclaim";
-import { stackCost } from "./stackCost";
+import { evalRunCost, stackCost } from "./stackCost";
 
 /** Where an eval run's checkpoint comes from: known when the program starts, or a train run's handoff manifest. */
 export type EvalCheckpointSource = CheckpointRef | { readonly handoffUri: string };
@@ -176,7 +176,7 @@ export function reclaimedEvalOutputs(
             config.shape.chips,
             config.tpu.provisioning,
             config.tpu.prices,
-            entries.map(([, e]) => ({ chipHours: (config.shape.chips * e.evalSeconds) / 3600, slice: e.slice })),
+            entries.map(([, e]) => evalRunCost(config.shape.chips, e)),
         ),
         lifecycle: lifecycleOutput(config.tpu.reclaim, plan),
     };

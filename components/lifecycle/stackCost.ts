@@ -35,6 +35,11 @@ export interface RunCost {
     readonly slice?: SliceHold;
 }
 
+/** An eval run's cost: its eval job's seconds on all the slice's chips, and its share of the slice when measured. */
+export function evalRunCost(chips: number, run: { readonly evalSeconds: number; readonly slice?: SliceHold }): RunCost {
+    return { chipHours: (chips * run.evalSeconds) / 3600, slice: run.slice };
+}
+
 const sum = (values: readonly number[]) => Math.round(values.reduce((a, b) => a + b, 0) * 1e6) / 1e6;
 const usd = (chipHours: number | null, price: number | undefined) =>
     chipHours === null || price === undefined ? null : Math.round(chipHours * price * 100) / 100;

@@ -216,8 +216,14 @@ export function readStackOutputs(stack: string, run: Runner = defaultRunner): Re
     return parseReportOutputs(value, command);
 }
 
+/** The `cost` output of `stack`, read as readStackOutputs reads it (for --train-stack). */
+export function readStackCost(stack: string, run: Runner = defaultRunner): StackCost {
+    const { value, command } = readStackOutputJson(stack, run);
+    return parseStackCost(value, command);
+}
+
 /** The JSON `pulumi stack output --stack <stack> --json` prints, unparsed, and the command that printed it. */
-export function readStackOutputJson(stack: string, run: Runner = defaultRunner): { value: unknown; command: string } {
+function readStackOutputJson(stack: string, run: Runner = defaultRunner): { value: unknown; command: string } {
     const args = ["stack", "output", "--stack", stack, "--json"];
     const command = `pulumi ${args.join(" ")}`;
     const result = run("pulumi", args);

@@ -12,7 +12,7 @@ import {
 } from "../../components/lifecycle/cost";
 import { classifyFailure, decide, Decision, EXIT, SupervisorLimits } from "./decide";
 import { SliceStateReader } from "./sliceState";
-import { StackCost, stackCostSchema } from "../../components/lifecycle/stackCost";
+import { evalRunCost, StackCost, stackCostSchema } from "../../components/lifecycle/stackCost";
 
 export class UpFailure extends Error {}
 
@@ -131,7 +131,7 @@ export function workChipHoursOf(outputs: Record<string, unknown>, chips: number)
     let total = 0;
     for (const r of ran(outputs.runs)) if (typeof r.chipHours === "number") total += r.chipHours;
     for (const r of ran(outputs.evalRuns))
-        if (typeof r.evalSeconds === "number") total += (chips * r.evalSeconds) / 3600;
+        if (typeof r.evalSeconds === "number") total += evalRunCost(chips, { evalSeconds: r.evalSeconds }).chipHours;
     return Math.round(total * 1e6) / 1e6;
 }
 
