@@ -5,6 +5,9 @@
  */
 import * as crypto from "crypto";
 
+/** A run's name (train.runs[].name, eval.runs[].name): 1-31 lowercase letters, digits or '-', a letter first. */
+export const RUN_NAME_PATTERN = /^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$/;
+
 /** What a run id looks like; the remote scripts check the same shape (scripts/remote/lib.sh). */
 export const RUN_ID_PATTERN = /^[a-z][a-z0-9-]*-[0-9a-f]{12}$/;
 

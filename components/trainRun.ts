@@ -244,8 +244,17 @@ export class TrainRun extends pulumi.ComponentResource {
                     .all([holder, pulumi.all([...args.connections])])
                     .apply(([h, connections]) => connections[h.worker]),
                 create: pulumi
-                    .all([handoffUri, args.handoff.commits, this.checkpoints, waitResults, holder, span, this.slice])
-                    .apply(([uri, commits, checkpoints, results, h, s, hold]) =>
+                    .all([
+                        handoffUri,
+                        args.handoff.commits,
+                        this.checkpoints,
+                        waitResults,
+                        holder,
+                        span,
+                        this.chipHours,
+                        this.slice,
+                    ])
+                    .apply(([uri, commits, checkpoints, results, h, s, hours, hold]) =>
                         handoffRecordCommand({
                             uri,
                             entry: {
@@ -260,7 +269,7 @@ export class TrainRun extends pulumi.ComponentResource {
                                 chips: args.handoff.chips,
                                 startedAt: s.startedAt,
                                 finishedAt: s.finishedAt,
-                                chipHours: chipHours(args.handoff.chips, s.startedAt, s.finishedAt),
+                                chipHours: hours,
                                 ...(hold ? { slice: hold } : {}),
                             },
                             storageEnv: args.storageEnv,

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { crc32cSchema } from "../checkpointRef";
+import { RUN_NAME_PATTERN } from "../runIdentity";
 import { canonicalAcceleratorType, knownAcceleratorTypes, parseAcceleratorType, ZONE_PATTERN } from "./accelerators";
 import {
     checkBucketLocation,
@@ -270,7 +271,7 @@ export const checkpointKind = z.enum(["best", "last"]);
 export type CheckpointKind = z.infer<typeof checkpointKind>;
 
 export const runName = matching(
-    /^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$/,
+    RUN_NAME_PATTERN,
     "must be 1-31 lowercase letters, digits or '-', starting with a letter and not ending with '-'",
 );
 const yamlFile = { pattern: /\.ya?ml$/, message: "must name a .yaml file" };

@@ -9,7 +9,7 @@
 import { z } from "zod";
 import { crc32cSchema } from "../checkpointRef";
 import { EVAL_RECORD_FILE, evalRecordEntry, EvalRecordEntryInput, evalRecordEntryInput } from "../lifecycle/evalRecord";
-import { assertRunId } from "./inputChecks";
+import { assertRunId, assertRunName } from "./inputChecks";
 import { StorageEnv, stepCommand } from "./stepScript";
 
 /** Reading, merging and writing a few kB, and describing each artifact. */
@@ -36,15 +36,6 @@ export function assertEvalRecordUri(field: string, value: string, run: string): 
     return value;
 }
 
-function assertEvalRun(run: string): string {
-    if (!/^[a-z]([a-z0-9-]{0,29}[a-z0-9])?$/.test(run)) {
-        throw new Error(
-            `evalrecord.run must be an eval run name; got ${JSON.stringify(run)} (the command builders refuse it before any shell sees it)`,
-        );
-    }
-    return run;
-}
-
 function assertRunIdOf(run: string, runId: string): string {
     if (!assertRunId("evalrecord.runId", runId).startsWith(`${run}-`)) {
         throw new Error(`evalrecord: run id ${runId} is not a run id of eval run ${run} (a bug)`);
@@ -53,7 +44,7 @@ function assertRunIdOf(run: string, runId: string): string {
 }
 
 export function evalRecordCommand(inputs: EvalRecordInputs): string {
-    assertEvalRun(inputs.run);
+    assertRunName("evalrecord.run", inputs.run, "an eval run name");
     const entry = evalRecordEntryInput.parse(inputs.entry);
     assertRunIdOf(inputs.run, entry.runId);
     return stepCommand(
@@ -90,7 +81,7 @@ export interface EvalRecallInputs {
 }
 
 export function evalRecallCommand(inputs: EvalRecallInputs): string {
-    assertEvalRun(inputs.run);
+    assertRunName("evalrecord.run", inputs.run, "an eval run name");
     return stepCommand(
         "evalrecord",
         {

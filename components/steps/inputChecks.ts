@@ -3,7 +3,7 @@
  * already; these catch a caller that bypasses it (defense in depth), and name the field, the value and why.
  */
 import { CheckpointRef, checkpointRefSchema, crc32cSchema } from "../checkpointRef";
-import { RUN_ID_PATTERN } from "../runIdentity";
+import { RUN_ID_PATTERN, RUN_NAME_PATTERN } from "../runIdentity";
 
 function fail(field: string, value: unknown, rule: string): never {
     throw new Error(
@@ -26,6 +26,12 @@ export function assertInteger(field: string, value: number, min: number, max = N
 /** One of a fixed set of words. */
 export function assertOneOf<T extends string>(field: string, value: T, allowed: readonly T[]): T {
     if (!allowed.includes(value)) fail(field, value, `one of ${allowed.join(", ")}`);
+    return value;
+}
+
+/** A run's name as the config allows it; `what` names the kind of run in the message. */
+export function assertRunName(field: string, value: string, what: string): string {
+    if (!RUN_NAME_PATTERN.test(value)) fail(field, value, what);
     return value;
 }
 
