@@ -27,6 +27,20 @@ export type ObjectStat = (uri: string) => Promise<{ size: number; crc32c: string
 /** The object's text, or undefined when there is no such object. */
 export type ObjectText = (uri: string) => Promise<string | undefined>;
 
+/**
+ * How a recorded object differs from the bucket now ("recorded size … crc32c …, the bucket has …"), or undefined
+ * when its size and crc32c still match.
+ */
+export async function objectMismatch(
+    stat: ObjectStat,
+    ref: { readonly uri: string; readonly size: number; readonly crc32c: string },
+): Promise<string | undefined> {
+    const found = await stat(ref.uri);
+    if (found && found.size === ref.size && found.crc32c === ref.crc32c) return undefined;
+    const has = found ? `size ${found.size} crc32c ${found.crc32c}` : "no such object";
+    return `recorded size ${ref.size} crc32c ${ref.crc32c}, the bucket has ${has}`;
+}
+
 /** The status of one run, from the bucket behind `stat` and `text` (pure apart from them, so it is unit-tested). */
 export async function handoffStatus(lookup: HandoffLookup, stat: ObjectStat, text: ObjectText): Promise<HandoffStatus> {
     const body = await text(lookup.manifestUri);
@@ -36,14 +50,8 @@ export async function handoffStatus(lookup: HandoffLookup, stat: ObjectStat, tex
     for (const kind of lookup.kinds) {
         const ref = entry.checkpoints[kind];
         if (!ref) return { state: "stale", reason: `the entry for ${lookup.runId} has no ${kind} checkpoint` };
-        const found = await stat(ref.uri);
-        if (!found || found.size !== ref.size || found.crc32c !== ref.crc32c) {
-            const has = found ? `size ${found.size} crc32c ${found.crc32c}` : "no such object";
-            return {
-                state: "stale",
-                reason: `${kind} checkpoint ${ref.uri}: recorded size ${ref.size} crc32c ${ref.crc32c}, the bucket has ${has}`,
-            };
-        }
+        const mismatch = await objectMismatch(stat, ref);
+        if (mismatch) return { state: "stale", reason: `${kind} checkpoint ${ref.uri}: ${mismatch}` };
     }
     return { state: "complete", entry, reason: `${lookup.runId} recorded ${entry.recordedAt}, checkpoints verified` };
 }

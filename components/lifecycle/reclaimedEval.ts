@@ -12,7 +12,7 @@ import { evalRunId } from "../evalRun";
 import { bucketReaderFor, provisionReclaimedSlice, reclaimedSliceOutputs } from "../slice";
 import { EvalRecordEntry, evalRecordUri, parseEvalRecord } from "./evalRecord";
 import { recordedEvalOutputs } from "./recordedEval";
-import { ObjectStat, ObjectText, runStatuses } from "./handoffStatus";
+import { objectMismatch, ObjectStat, ObjectText, runStatuses } from "./handoffStatus";
 import { latestEntry, parseManifest } from "./manifest";
 import { lifecycleOutput, LifecycleOutput, ReclaimPlan, ReclaimPolicy, recordedEntries } from "./reclaim";
 import { evalRunCost, stackCost } from "./stackCost";
@@ -37,9 +37,6 @@ export interface EvalRecordLookup {
     readonly idOf: (checkpoint: CheckpointRef) => string;
 }
 
-const described = (found: { size: number; crc32c: string } | undefined) =>
-    found ? `size ${found.size} crc32c ${found.crc32c}` : "no such object";
-
 /**
  * The checkpoint an eval run evaluates, as far as the program can know it now: a known one as it is; from a
  * handoff manifest the newest verified entry with the run's checkpoint kind (the `latest` mode's pick), or why not.
@@ -58,11 +55,11 @@ export async function programCheckpoint(
     const ref = entry?.checkpoints[run.checkpoint];
     if (!entry || !ref)
         return { state: "absent", reason: `${uri} records no run with a '${run.checkpoint}' checkpoint` };
-    const found = await stat(ref.uri);
-    if (!found || found.size !== ref.size || found.crc32c !== ref.crc32c) {
+    const mismatch = await objectMismatch(stat, ref);
+    if (mismatch) {
         return {
             state: "stale",
-            reason: `the latest entry of ${uri} (${entry.runId}) no longer matches the bucket: ${run.checkpoint} checkpoint ${ref.uri} recorded size ${ref.size} crc32c ${ref.crc32c}, the bucket has ${described(found)}`,
+            reason: `the latest entry of ${uri} (${entry.runId}) no longer matches the bucket: ${run.checkpoint} checkpoint ${ref.uri} ${mismatch}`,
         };
     }
     return { checkpoint: { uri: ref.uri, size: ref.size, crc32c: ref.crc32c } };
@@ -83,14 +80,8 @@ export async function evalRecordStatus(
     const entry = parseEvalRecord(uri, body).entries[runId];
     if (!entry) return { state: "absent", runId, reason: `${uri} has no entry for eval run id ${runId}` };
     for (const [file, ref] of Object.entries(entry.objects)) {
-        const found = await stat(ref.uri);
-        if (!found || found.size !== ref.size || found.crc32c !== ref.crc32c) {
-            return {
-                state: "stale",
-                runId,
-                reason: `artifact ${file} ${ref.uri}: recorded size ${ref.size} crc32c ${ref.crc32c}, the bucket has ${described(found)}`,
-            };
-        }
+        const mismatch = await objectMismatch(stat, ref);
+        if (mismatch) return { state: "stale", runId, reason: `artifact ${file} ${ref.uri}: ${mismatch}` };
     }
     return { state: "complete", runId, entry, reason: `${runId} recorded ${entry.recordedAt}, artifacts verified` };
 }
