@@ -689,6 +689,14 @@ const backInCapacity: FaultCase = {
 };
 
 /** A train config from the case's starting point with `change` applied (and short supervisor backoffs). */
+/** The world's eval config taking its checkpoints from the handoff manifests (no trainStack), with `reclaim`. */
+function writeEvalFromManifests(ctx: FaultContext, reclaim: "after-eval" | "keep"): void {
+    const config = clone(ctx.world.evalConfig) as Record<string, Json>;
+    delete config["tpu-sft:eval"].trainStack;
+    config["tpu-sft:tpu"] = { ...config["tpu-sft:tpu"], reclaim };
+    writeConfig(ctx.world.files.eval, config);
+}
+
 function supervisedTrainConfig(ctx: FaultContext, change: (c: Record<string, Json>) => void): Record<string, Json> {
     const config = clone(ctx.memo.trainConfig) as Record<string, Json>;
     config["tpu-sft:supervisor"] = { maxRecoveries: 3, backoffSeconds: 1, maxBackoffSeconds: 2 };
@@ -878,10 +886,7 @@ const reclaimAfterHandoff: FaultCase = {
         );
         // The eval stack reads the handoff manifests (no StackReference): it must work with the train slice gone.
         // It reclaims its own slice once every eval run is recorded (eval/<run>/result.json).
-        const evaluated = clone(ctx.world.evalConfig) as Record<string, Json>;
-        delete evaluated["tpu-sft:eval"].trainStack;
-        evaluated["tpu-sft:tpu"] = { ...evaluated["tpu-sft:tpu"], reclaim: "after-eval" };
-        writeConfig(ctx.world.files.eval, evaluated);
+        writeEvalFromManifests(ctx, "after-eval");
     },
     async expect(ctx) {
         const supervised = await ctx.supervise("train");
@@ -965,10 +970,7 @@ const evalRecallOnNewSlice: FaultCase = {
     async inject(ctx) {
         // The case before evaluated both runs from the manifests and reclaimed the eval slice; keeping the slice
         // declares it again, on fresh hosts, with the same eval run ids.
-        const kept = clone(ctx.world.evalConfig) as Record<string, Json>;
-        delete kept["tpu-sft:eval"].trainStack;
-        kept["tpu-sft:tpu"] = { ...kept["tpu-sft:tpu"], reclaim: "keep" };
-        writeConfig(ctx.world.files.eval, kept);
+        writeEvalFromManifests(ctx, "keep");
     },
     async expect(ctx) {
         const before = ctx.memo.evalOutputs as Json | undefined;
