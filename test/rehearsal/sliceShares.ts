@@ -1,6 +1,7 @@
 // The rehearsal's check of a stack's slice accounting (components/lifecycle/sliceHold.ts): every run's share is
 // measured from the hosts' boot, the shares follow each other without gap or overlap, the bucket's records hold the
 // same shares as the outputs, and the stack's cost output adds them up.
+import { isDeepStrictEqual } from "util";
 import { SliceHold } from "../../components/lifecycle/sliceHold";
 import { StackCost } from "../../components/lifecycle/stackCost";
 
@@ -22,7 +23,8 @@ export function sliceShareProblems(input: SliceShareInput): string[] {
             continue;
         }
         holds.push([run, value.slice]);
-        if (JSON.stringify(input.recorded[run]) !== JSON.stringify(value.slice)) {
+        // Equal values, whatever order each side lists the fields in.
+        if (!isDeepStrictEqual(input.recorded[run], value.slice)) {
             problems.push(
                 `run ${run}: the bucket records ${JSON.stringify(input.recorded[run])}, the outputs ${JSON.stringify(value.slice)}`,
             );
