@@ -12,6 +12,9 @@ import { sliceShareDetail, sliceShareProblems, SliceShareInput } from "./sliceSh
 import { readStepTimings, summarizeSteps } from "./stepTimings";
 import { BUCKET, Json, ROOT, setUpWorld, World } from "./world";
 import { parseCalcPyStdout } from "../../components/metrics/calcPyStdout";
+import { evalRecordUri, parseEvalRecord } from "../../components/lifecycle/evalRecord";
+import { parseManifest } from "../../components/lifecycle/manifest";
+import { SliceHold } from "../../components/lifecycle/sliceHold";
 
 /** The run names of the rehearsal's stacks (the checked-in stack files'), to group resources by step. */
 const RUN_NAMES = ["office", "industrial"];
@@ -80,48 +83,45 @@ async function main(): Promise<number> {
         }
 
         const objectText = (uri: string) => readObjectText(endpoint, BUCKET, uri.replace(`gs://${BUCKET}/`, ""));
-        const trainShares: SliceShareInput = {
-            runs: train.runs,
-            cost: train.cost,
-            recorded: Object.fromEntries(
-                await Promise.all(
-                    Object.entries(train.runs as Record<string, Json>).map(async ([run, value]) => [
-                        run,
-                        JSON.parse(await objectText(value.handoffUri)).entries[value.runId]?.slice,
-                    ]),
+        // Each run's share as its record in the bucket holds it, beside the outputs' (test/rehearsal/sliceShares.ts).
+        const checkShares = async (
+            name: string,
+            runs: Record<string, Json>,
+            cost: Json,
+            recordedShare: (run: string, value: Json) => Promise<SliceHold | undefined>,
+        ) => {
+            const input: SliceShareInput = {
+                runs,
+                cost,
+                recorded: Object.fromEntries(
+                    await Promise.all(
+                        Object.entries(runs).map(async ([run, value]) => [run, await recordedShare(run, value)]),
+                    ),
                 ),
-            ),
+            };
+            check(name, sliceShareProblems(input).length === 0, sliceShareDetail(input));
         };
-        check(
+        await checkShares(
             "train: each run's share of the slice, from the hosts' boot, in the outputs and its manifest entry",
-            sliceShareProblems(trainShares).length === 0,
-            sliceShareDetail(trainShares),
+            train.runs,
+            train.cost,
+            async (_run, value) =>
+                parseManifest(value.handoffUri, await objectText(value.handoffUri)).entries[value.runId]?.slice,
         );
 
         // 2. eval
         await timed("2-up-eval", () => w.up("eval"));
         const evaluated = await w.outputs("eval");
         outputs.eval = evaluated;
-        const evalShares: SliceShareInput = {
-            runs: evaluated.evalRuns,
-            cost: evaluated.cost,
-            recorded: Object.fromEntries(
-                await Promise.all(
-                    Object.entries(evaluated.evalRuns as Record<string, Json>).map(async ([run, value]) => {
-                        const recordUri = value.artifacts["eval_predictions.json"].replace(/[^/]+$/, "result.json");
-                        const record = JSON.parse(await objectText(recordUri));
-                        const entry = Object.values(record.entries as Record<string, Json>).find(
-                            (e) => e.checkpoint.uri === value.checkpoint.uri,
-                        );
-                        return [run, entry?.slice];
-                    }),
-                ),
-            ),
-        };
-        check(
+        await checkShares(
             "eval: each run's share of the slice, from the host's boot, in the outputs and its eval record",
-            sliceShareProblems(evalShares).length === 0,
-            sliceShareDetail(evalShares),
+            evaluated.evalRuns,
+            evaluated.cost,
+            async (run, value) => {
+                const uri = evalRecordUri(BUCKET, w.evalConfig["tpu-sft:bucket"].prefix, run);
+                const entries = Object.values(parseEvalRecord(uri, await objectText(uri)).entries);
+                return entries.find((e) => e.checkpoint.uri === value.checkpoint.uri)?.slice;
+            },
         );
         for (const [run, value] of Object.entries(evaluated.evalRuns as Record<string, Json>)) {
             const expected = await standInCalc(
